@@ -1,0 +1,246 @@
+"""The campaign's choice catalog: its model, loading and validation.
+
+A catalog is a YAML file under ``choices/`` written by campaign staff. Loading collects every
+problem at once (syntax, unknown keys, wrong types, duplicate ids, unknown categories or
+regions, icon files, pick limits) with its file, line and key path. Checks that need the
+layouts and the fonts (does every label fit its slot, can every character be drawn) live in
+``posterapp.render.proof``; ``posterapp.versions`` runs them all.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr
+
+from . import yamldoc
+
+NATIONWIDE = "nationwide"
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+COLOR = re.compile(r"#[0-9A-Fa-f]{6}(?:[0-9A-Fa-f]{2})?")
+ICON_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
+ICON_MAX_BYTES = 512 * 1024
+ICON_MAX_PIXELS = 1024 * 1024
+
+
+def _slug(value: str) -> str:
+    if not SLUG.fullmatch(value):
+        raise ValueError(f"{value!r} is not a valid id: use lowercase letters, digits and "
+                         "single hyphens, like 'wuhan-hot-dry-noodles'")
+    return value
+
+
+def _color(value: str) -> str:
+    if not COLOR.fullmatch(value):
+        raise ValueError(f"{value!r} is not a colour: write it as \"#RRGGBB\" (in quotes), "
+                         "like \"#C0392B\"")
+    return value.upper()
+
+
+def _text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    if value != value.strip():
+        raise ValueError("must not start or end with spaces")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("must be a single line without control characters")
+    return value
+
+
+def _link(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+\S*", value):
+        raise ValueError(f"{value!r} is not a web link: it must start with https:// or http://")
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_slug)]
+Color = Annotated[str, AfterValidator(_color)]
+Text = Annotated[str, AfterValidator(_text)]
+Link = Annotated[str, AfterValidator(_link)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Rule(Model):
+    """One layout rule: the first rule that matches a selection picks its layout."""
+
+    layout: Slug = Field(description="id of a layout under assets/layouts/")
+    min_picks: int = Field(1, ge=1, description="the rule applies from this many picks")
+    max_picks: int = Field(1000, ge=1, description="… up to this many picks")
+    category: Slug | None = Field(None, description="only when this category dominates")
+    min_share: float = Field(0.5, gt=0, le=1, description="share of picks the category needs")
+
+
+class LayoutRules(Model):
+    """How a selection is mapped to a layout."""
+
+    user_choice: bool = Field(False, description="let the user switch to any layout that fits")
+    default: Slug = Field(description="layout used when no rule matches")
+    rules: list[Rule] = Field(default_factory=list, description="tried in order")
+
+
+class Campaign(Model):
+    """Campaign metadata shown on every poster."""
+
+    id: Slug = Field(description="stable id of the campaign")
+    title: Text = Field(description="the poster's headline")
+    slogan: Text = Field(description="the line under the headline")
+    brand: Text = Field(description="brand name printed on the poster")
+    footer: Text = Field(description="the call to scan, next to the QR code")
+    min_picks: int = Field(ge=1, description="fewest choices a user must pick")
+    max_picks: int = Field(ge=1, description="most choices a user may pick")
+    name_max_length: int = Field(12, ge=1, le=40, description="longest name a user may type")
+    name_blocklist: list[Text] = Field(default_factory=list,
+                                       description="words a user's name may not contain")
+    layout_rules: LayoutRules
+
+
+class Category(Model):
+    id: Slug
+    label: Text
+    color: Color = Field(description="accent colour, readable on white")
+
+
+class Region(Model):
+    id: Slug
+    label: Text
+
+
+class Choice(Model):
+    """One of the things a user can pick for their poster."""
+
+    id: Slug = Field(description="stable id; never change it once live")
+    label: Text = Field(max_length=40, description="short phrase printed on the poster")
+    category: Slug
+    region: Slug = Field(NATIONWIDE, description="a region id, or 'nationwide'")
+    icon: Text = Field(description="one emoji, or an image path under assets/, like icons/x.png")
+    description: Text | None = Field(None, max_length=80)
+    link: Link | None = Field(None, description="a service this choice leads to")
+
+    @property
+    def icon_is_image(self) -> bool:
+        return is_image_path(self.icon)
+
+
+class Catalog(Model):
+    """The whole catalog: campaign, categories, regions and choices."""
+
+    campaign: Campaign
+    categories: list[Category] = Field(min_length=1)
+    regions: list[Region] = Field(default_factory=list)
+    choices: list[Choice] = Field(min_length=1)
+
+    _choices: dict[str, Choice] = PrivateAttr(default_factory=dict)
+    _categories: dict[str, Category] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context) -> None:
+        self._choices.update((c.id, c) for c in self.choices)
+        self._categories.update((c.id, c) for c in self.categories)
+
+    def choice(self, choice_id: str) -> Choice:
+        return self._choices[choice_id]
+
+    def has_choice(self, choice_id: str) -> bool:
+        return choice_id in self._choices
+
+    def category(self, category_id: str) -> Category:
+        return self._categories[category_id]
+
+
+def is_image_path(icon: str) -> bool:
+    return "/" in icon or "\\" in icon or Path(icon).suffix.lower() in ICON_SUFFIXES
+
+
+def parse(text: str | bytes, file: str, assets: Path) -> tuple[Catalog | None, yamldoc.Document]:
+    """Parse and check a catalog; return it (None if unusable) and its document of problems."""
+    doc = yamldoc.parse(text, file)
+    catalog = yamldoc.validate(doc, Catalog)
+    if catalog is not None:
+        check(catalog, doc, assets)
+    return catalog, doc
+
+
+def check(catalog: Catalog, doc: yamldoc.Document, assets: Path) -> None:
+    """Add to ``doc`` the problems that span several parts of the catalog."""
+    campaign = catalog.campaign
+    _check_unique(doc, "categories", [c.id for c in catalog.categories])
+    _check_unique(doc, "regions", [r.id for r in catalog.regions])
+    _check_unique(doc, "choices", [c.id for c in catalog.choices])
+    categories = {c.id for c in catalog.categories}
+    regions = {r.id for r in catalog.regions} | {NATIONWIDE}
+    for i, choice in enumerate(catalog.choices):
+        if choice.category not in categories:
+            doc.add(("choices", i, "category"), f"unknown category '{choice.category}'; "
+                    f"categories are: {', '.join(sorted(categories))}")
+        if choice.region not in regions:
+            doc.add(("choices", i, "region"), f"unknown region '{choice.region}'; use "
+                    f"'{NATIONWIDE}' or one of: {', '.join(sorted(regions - {NATIONWIDE}))}")
+        if choice.icon_is_image:
+            for message in icon_file_problems(choice.icon, assets):
+                doc.add(("choices", i, "icon"), message)
+    if campaign.min_picks > campaign.max_picks:
+        doc.add(("campaign", "min_picks"), f"min_picks ({campaign.min_picks}) is more than "
+                f"max_picks ({campaign.max_picks})")
+    if campaign.max_picks > len(catalog.choices):
+        doc.add(("campaign", "max_picks"), f"max_picks is {campaign.max_picks} but the catalog "
+                f"has only {len(catalog.choices)} choices")
+    for i, rule in enumerate(campaign.layout_rules.rules):
+        if rule.min_picks > rule.max_picks:
+            doc.add(("campaign", "layout_rules", "rules", i, "min_picks"),
+                    f"min_picks ({rule.min_picks}) is more than max_picks ({rule.max_picks})")
+        if rule.category is not None and rule.category not in categories:
+            doc.add(("campaign", "layout_rules", "rules", i, "category"),
+                    f"unknown category '{rule.category}'")
+
+
+def _check_unique(doc: yamldoc.Document, key: str, ids: list[str]) -> None:
+    first: dict[str, int] = {}
+    for i, item_id in enumerate(ids):
+        if item_id in first:
+            line = doc.line_of((key, first[item_id], "id"))
+            doc.add((key, i, "id"), f"duplicate id '{item_id}' (already used on line {line}); "
+                    "every id must be different")
+        else:
+            first[item_id] = i
+
+
+def resolve_asset(relative: str, assets: Path) -> tuple[Path | None, str | None]:
+    """Resolve a path under ``assets``; return (path, None) or (None, the problem)."""
+    if relative.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", relative):
+        return None, f"{relative!r} must be a path inside assets/, like icons/noodles.png"
+    root = assets.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        return None, f"{relative!r} points outside assets/; keep files inside assets/"
+    if not path.is_file():
+        return None, f"file assets/{relative} does not exist"
+    return path, None
+
+
+def icon_file_problems(icon: str, assets: Path) -> list[str]:
+    """Check an icon image: inside assets/, present, a small picture Pillow can read."""
+    from PIL import Image  # only to read the header; rendering lives in posterapp.render
+
+    path, problem = resolve_asset(icon, assets)
+    if problem:
+        return [problem]
+    if path.suffix.lower() not in ICON_SUFFIXES:
+        return [f"{icon!r} must be a PNG, JPEG or WebP image"]
+    size = path.stat().st_size
+    if size > ICON_MAX_BYTES:
+        return [f"assets/{icon} is {size // 1024} KB; icons may be at most "
+                f"{ICON_MAX_BYTES // 1024} KB"]
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            if width * height > ICON_MAX_PIXELS:
+                return [f"assets/{icon} is {width}×{height} pixels; icons may have at most "
+                        f"{ICON_MAX_PIXELS:,} pixels (1024×1024)"]
+            image.verify()
+    except Exception as exc:  # noqa: BLE001 - any decoder failure means the same to staff
+        return [f"assets/{icon} is not a readable image ({exc.__class__.__name__})"]
+    return []

@@ -1,0 +1,158 @@
+"""The ``posterapp`` command: validate catalogs and layouts, render posters and contact sheets."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import layouts as layouts_module
+from . import settings, versions
+from .errors import InvalidSource, PosterappError
+from .render import proof
+from .render.poster import render_png
+from .render.sheet import sheet as render_sheet
+from .selection import make_poster
+
+DEFAULT_URL = "http://localhost:8000/"
+
+
+class Context:
+    def __init__(self, assets: Path, data_dir: Path):
+        self.assets = assets
+        self.store = versions.VersionStore(data_dir / "catalogs")
+
+    def load(self, catalog: Path) -> versions.CatalogVersion:
+        version = versions.load_sources(catalog, self.assets)
+        self.store.save(version)
+        return version
+
+
+@click.group()
+@click.option("--assets", type=click.Path(file_okay=False, path_type=Path),
+              default=lambda: settings.path(settings.ASSETS_DIR), show_default="assets/",
+              help=settings.ASSETS_DIR.description)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=lambda: settings.path(settings.DATA_DIR), show_default="instance/",
+              help=settings.DATA_DIR.description)
+@click.pass_context
+def main(ctx: click.Context, assets: Path, data_dir: Path) -> None:
+    """Make "美好生活" posters and check the files campaign staff edit."""
+    ctx.obj = Context(assets, data_dir)
+
+
+catalog_option = click.option(
+    "--catalog", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=lambda: settings.path(settings.CATALOG), show_default="choices/default.yaml",
+    help="catalog YAML to use")
+
+
+def _fail(error: PosterappError) -> None:
+    click.echo(f"error: {error.message}", err=True)
+    sys.exit(1)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.pass_obj
+def validate(ctx: Context, files: tuple[Path, ...]) -> None:
+    """Check catalog and layout files; list every problem with its line and key."""
+    failed = False
+    for path in files:
+        try:
+            summary = _validate_one(ctx, path)
+        except InvalidSource as error:
+            failed = True
+            click.echo(f"{path}: {error.message}")
+        else:
+            click.echo(f"ok {path}: {summary}")
+    sys.exit(1 if failed else 0)
+
+
+def _validate_one(ctx: Context, path: Path) -> str:
+    if path.resolve().parent.name == "layouts":
+        layout, doc = layouts_module.parse(path.read_bytes(), str(path), ctx.assets)
+        if layout is not None and not doc.problems:
+            proof.check_layout(layout, doc)
+        if doc.problems:
+            raise InvalidSource(doc.problems)
+        return f"layout '{layout.id}' ({layout.label}), {layout.min_picks}–{layout.max_picks} picks"
+    version = ctx.load(path)
+    campaign = version.catalog.campaign
+    return (f"campaign '{campaign.id}' ({campaign.title}), {len(version.catalog.choices)} "
+            f"choices, version {version.version}")
+
+
+@main.command()
+@catalog_option
+@click.option("--catalog-version", help="render with a stored earlier version instead")
+@click.option("--choices", "picks", required=True, help="choice ids, separated by commas")
+@click.option("--name", default="", help="the name printed on the poster")
+@click.option("--layout", default=None, help="layout id (default: the catalog's rules decide)")
+@click.option("--url", default=DEFAULT_URL, show_default=True, help="what the QR code opens")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_obj
+def render(ctx: Context, catalog: Path, catalog_version: str | None, picks: str, name: str,
+           layout: str | None, url: str, output: Path) -> None:
+    """Render one poster to a PNG file."""
+    try:
+        version = ctx.store.load(catalog_version) if catalog_version else ctx.load(catalog)
+        poster = make_poster(version, [p.strip() for p in picks.split(",") if p.strip()], name,
+                             url, layout)
+    except PosterappError as error:
+        _fail(error)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(render_png(version, poster))
+    click.echo(f"wrote {output} (1080×1920, layout {poster.layout}, {len(poster.picks)} picks, "
+               f"catalog version {version.version})")
+
+
+@main.command()
+@catalog_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_obj
+def sheet(ctx: Context, catalog: Path, output: Path) -> None:
+    """Render a contact sheet of every layout filled with worst-case content."""
+    try:
+        version = ctx.load(catalog)
+    except PosterappError as error:
+        _fail(error)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    render_sheet(version).save(output, format="PNG")
+    click.echo(f"wrote {output} ({len(proof.reachable(version.catalog, version.layouts))} "
+               f"layouts, catalog version {version.version})")
+
+
+@main.command()
+@catalog_option
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out"), show_default=True)
+@click.pass_obj
+def demo(ctx: Context, catalog: Path, output_dir: Path) -> None:
+    """Render a sample poster in every layout, and the contact sheet, into a folder."""
+    try:
+        version = ctx.load(catalog)
+    except PosterappError as error:
+        _fail(error)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    ids = [c.id for c in version.catalog.choices]
+    samples = {"hero": (ids[::37][:2], "小满"), "list": (ids[3::19][:5], "Lily 王"),
+               "grid": (ids[1::9][:9], "")}
+    for layout in proof.reachable(version.catalog, version.layouts):
+        picks, name = samples.get(layout.id, (ids[:layout.min_picks], ""))
+        poster = make_poster(version, picks, name, DEFAULT_URL, layout.id)
+        path = output_dir / f"demo-{layout.id}.png"
+        path.write_bytes(render_png(version, poster))
+        click.echo(f"wrote {path}")
+    render_sheet(version).save(output_dir / "sheet.png", format="PNG")
+    click.echo(f"wrote {output_dir / 'sheet.png'}")
+
+
+@main.command("versions")
+@click.pass_obj
+def list_versions(ctx: Context) -> None:
+    """List the stored catalog versions, oldest first."""
+    for version_id in ctx.store.ids():
+        click.echo(version_id)

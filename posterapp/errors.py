@@ -1,0 +1,93 @@
+"""Every error posterapp raises on purpose, each with a message a person can act on.
+
+    PosterappError                 base: carries status_code and to_dict()
+    ├── InvalidSource              a catalog or layout file has problems (all of them listed)
+    ├── SelectionError             picks, name or layout a poster cannot be made from
+    │   └── UndrawableText         text has characters no shipped font can draw
+    └── VersionNotFound            no stored catalog version has that id
+
+The web layer turns these into JSON ``{error: {code, message, field?}}`` or a page; the CLI
+prints the message and exits non-zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong in a staff-edited file, pointing at where to fix it."""
+
+    file: str
+    line: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class PosterappError(Exception):
+    """Base class: an error with an HTTP status, a machine code and a readable message."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def to_dict(self) -> dict:
+        error = {"code": self.code, "message": self.message}
+        if self.field:
+            error["field"] = self.field
+        return {"error": error}
+
+
+class InvalidSource(PosterappError):
+    """A catalog or layout file has problems; ``problems`` lists every one."""
+
+    status_code = 422
+    code = "invalid_source"
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        count = len(self.problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} found:\n{lines}")
+
+    def to_dict(self) -> dict:
+        data = super().to_dict()
+        data["error"]["problems"] = [
+            {"file": p.file, "line": p.line, "path": p.path, "message": p.message}
+            for p in self.problems
+        ]
+        return data
+
+
+class SelectionError(PosterappError):
+    """The picks, name or layout asked for cannot make a poster."""
+
+    status_code = 422
+    code = "invalid_selection"
+
+
+class UndrawableText(SelectionError):
+    """Text contains characters that no shipped font can draw (they would show as boxes)."""
+
+    code = "undrawable_text"
+
+    def __init__(self, what: str, chars: list[str], field: str | None = None):
+        self.chars = chars
+        shown = " ".join(f"{c!r} (U+{ord(c):04X})" for c in chars)
+        super().__init__(f"{what} contains characters the poster fonts cannot draw: {shown}", field)
+
+
+class VersionNotFound(PosterappError):
+    """No stored catalog version has this id."""
+
+    status_code = 404
+    code = "version_not_found"

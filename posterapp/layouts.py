@@ -1,0 +1,345 @@
+"""Poster layout templates (``assets/layouts/*.yaml``) and the rule that picks one.
+
+A layout places everything on a 1080×1920 canvas: background, decorative shapes, the texts
+(title, the user's name, slogan, count, brand, footer), the group of choice cards and the QR
+code. Boxes are ``[x, y, width, height]`` in pixels; inside a card they are relative to the
+card. Validation checks geometry too: everything inside the canvas, no two elements
+overlapping, room for the most cards the layout accepts, a QR code big enough to scan.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from . import yamldoc
+from .catalog import Catalog, Color, Model, Slug, Text, resolve_asset
+from .errors import SelectionError
+
+MIN_QR_SIZE = 240
+
+# YAML gives lists; boxes are kept as tuples so that layouts stay hashable.
+Box = Annotated[tuple[int, int, int, int],
+                BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v)]
+
+
+class TextStyle(Model):
+    """How a piece of text is set: where, which face, how big, how many lines."""
+
+    box: Box = Field(description="x, y, width, height in pixels")
+    font: Literal["regular", "bold"] = "regular"
+    size: int = Field(ge=8, le=400, description="preferred size in pixels")
+    min_size: int | None = Field(None, ge=8, le=400, description="shrink down to this size")
+    color: Color = "#222222"
+    align: Literal["left", "center", "right"] = "left"
+    valign: Literal["top", "middle", "bottom"] = "top"
+    max_lines: int = Field(1, ge=1, le=8)
+    line_height: float = Field(1.3, ge=1.0, le=3.0)
+
+    @property
+    def smallest(self) -> int:
+        return self.min_size or self.size
+
+    @model_validator(mode="after")
+    def _sizes(self):
+        if self.min_size is not None and self.min_size > self.size:
+            raise ValueError(f"min_size ({self.min_size}) is larger than size ({self.size})")
+        return self
+
+
+class TextElement(TextStyle):
+    """A text on the poster; ``text`` may use {title} {slogan} {brand} {footer} {name} {count}."""
+
+    text: Text | None = None
+    if_no_name: Text | None = Field(None, description="text used when the user gave no name")
+
+
+class Gradient(Model):
+    top: Color = Field(alias="from")
+    bottom: Color = Field(alias="to")
+    direction: Literal["vertical", "horizontal", "diagonal"] = "vertical"
+
+
+class Background(Model):
+    """Exactly one of: a flat colour, a gradient, or an image under assets/."""
+
+    color: Color | None = None
+    gradient: Gradient | None = None
+    image: Text | None = None
+
+    @model_validator(mode="after")
+    def _one(self):
+        given = [k for k in ("color", "gradient", "image") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of color, gradient or image "
+                             f"(found {', '.join(given) or 'none'})")
+        return self
+
+
+class Shape(Model):
+    """A decorative circle or rounded rectangle behind everything else."""
+
+    kind: Literal["circle", "rect"]
+    box: Box
+    fill: Color
+    radius: int = Field(0, ge=0)
+
+
+class Card(Model):
+    width: int = Field(ge=40)
+    height: int = Field(ge=40)
+    fill: Color = "#FFFFFF"
+    radius: int = Field(24, ge=0)
+    border: Color | None = None
+    accent: Literal["bar", "none"] = Field("none", description="a stripe in the category colour")
+
+
+class Icon(Model):
+    box: Box = Field(description="x, y, width, height inside the card (width = height)")
+    backdrop: Literal["circle", "none"] = "circle"
+
+
+class Slots(Model):
+    """The group of choice cards: a grid of ``columns``, centred in ``box``."""
+
+    box: Box
+    columns: int = Field(1, ge=1, le=6)
+    gap: int = Field(24, ge=0)
+    card: Card
+    icon: Icon
+    label: TextStyle
+    description: TextStyle | None = None
+    tag: TextStyle | None = Field(None, description="category (and city) in the category colour")
+
+
+class QR(Model):
+    x: int
+    y: int
+    size: int = Field(description="side of the white square holding the code, in pixels")
+    color: Color = "#111111"
+    background: Color = "#FFFFFF"
+    radius: int = Field(16, ge=0)
+
+
+class Canvas(Model):
+    width: int = Field(1080, ge=320, le=2160)
+    height: int = Field(1920, ge=320, le=3840)
+
+
+class Layout(Model):
+    """One poster layout template."""
+
+    id: Slug
+    label: Text = Field(description="what users see when they choose a layout")
+    min_picks: int = Field(1, ge=1)
+    max_picks: int = Field(ge=1)
+    canvas: Canvas = Canvas()
+    background: Background
+    shapes: list[Shape] = Field(default_factory=list)
+    title: TextElement
+    name_line: TextElement = Field(alias="name")
+    subtitle: TextElement | None = None
+    count: TextElement | None = None
+    brand: TextElement | None = None
+    footer: TextElement | None = None
+    slots: Slots
+    qr: QR
+
+    def texts(self) -> dict[str, TextElement]:
+        """Return the text elements present, by their key in the file."""
+        named = {"title": self.title, "name": self.name_line, "subtitle": self.subtitle,
+                 "count": self.count, "brand": self.brand, "footer": self.footer}
+        return {k: v for k, v in named.items() if v is not None}
+
+    def accepts(self, count: int) -> bool:
+        return self.min_picks <= count <= self.max_picks
+
+    def card_positions(self, count: int) -> list[tuple[int, int]]:
+        """Place ``count`` cards: rows of ``columns``, the group centred, a short last row too."""
+        slots, card = self.slots, self.slots.card
+        columns = min(slots.columns, count)
+        rows = math.ceil(count / slots.columns)
+        x0, y0, width, height = slots.box
+        total_h = rows * card.height + (rows - 1) * slots.gap
+        top = y0 + (height - total_h) // 2
+        positions = []
+        for index in range(count):
+            row, col = divmod(index, slots.columns)
+            in_row = min(columns, count - row * slots.columns)
+            row_w = in_row * card.width + (in_row - 1) * slots.gap
+            left = x0 + (width - row_w) // 2
+            positions.append((left + col * (card.width + slots.gap),
+                              top + row * (card.height + slots.gap)))
+        return positions
+
+
+DEFAULT_TEXTS = {"title": "{title}", "name": "{name}", "subtitle": "{slogan}",
+                 "count": "{count}", "brand": "{brand}", "footer": "{footer}"}
+
+
+def parse(text: str | bytes, file: str, assets: Path) -> tuple[Layout | None, yamldoc.Document]:
+    """Parse and check one layout file; return it and its document of problems."""
+    doc = yamldoc.parse(text, file)
+    layout = yamldoc.validate(doc, Layout)
+    if layout is not None:
+        check(layout, doc, assets)
+    return layout, doc
+
+
+def _inside(box: Box, width: int, height: int) -> bool:
+    x, y, w, h = box
+    return x >= 0 and y >= 0 and w > 0 and h > 0 and x + w <= width and y + h <= height
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def check(layout: Layout, doc: yamldoc.Document, assets: Path) -> None:
+    """Add the geometric and cross-field problems of ``layout`` to ``doc``."""
+    stem = Path(doc.file).stem
+    if layout.id != stem:
+        doc.add(("id",), f"id '{layout.id}' must match the file name '{stem}.yaml'")
+    if layout.min_picks > layout.max_picks:
+        doc.add(("min_picks",), f"min_picks ({layout.min_picks}) is more than max_picks "
+                f"({layout.max_picks})")
+    width, height = layout.canvas.width, layout.canvas.height
+    if layout.background.image is not None:
+        _, problem = resolve_asset(layout.background.image, assets)
+        if problem:
+            doc.add(("background", "image"), problem)
+    boxes: dict[str, Box] = {}
+    for key, element in layout.texts().items():
+        boxes[key] = element.box
+        _check_text_box(doc, (key,), element, width, height)
+    for i, shape in enumerate(layout.shapes):
+        if not _inside(shape.box, width, height):
+            doc.add(("shapes", i, "box"), f"box {list(shape.box)} is not inside the "
+                    f"{width}×{height} canvas")
+    qr = layout.qr
+    boxes["qr"] = (qr.x, qr.y, qr.size, qr.size)
+    if qr.size < MIN_QR_SIZE:
+        doc.add(("qr", "size"), f"the QR code is {qr.size} px; make it at least {MIN_QR_SIZE} "
+                "px so it still scans after chat apps shrink the poster")
+    if not _inside(boxes["qr"], width, height):
+        doc.add(("qr",), f"the QR code at ({qr.x}, {qr.y}) size {qr.size} is not inside the "
+                f"{width}×{height} canvas")
+    slots = layout.slots
+    boxes["slots"] = slots.box
+    if not _inside(slots.box, width, height):
+        doc.add(("slots", "box"), f"box {list(slots.box)} is not inside the {width}×{height} "
+                "canvas")
+    _check_cards(layout, doc)
+    names = list(boxes)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if _overlap(boxes[a], boxes[b]):
+                doc.add((b if b != "qr" else "qr",), f"{b} overlaps {a}; move one of them")
+
+
+def _check_text_box(doc, path, style: TextStyle, width: int, height: int) -> None:
+    if not _inside(style.box, width, height):
+        doc.add((*path, "box"), f"box {list(style.box)} is not inside the {width}×{height} area")
+    need = math.ceil(style.smallest * style.line_height)
+    if style.box[3] < need:
+        doc.add((*path, "box"), f"box is {style.box[3]} px tall but one line at min_size "
+                f"{style.smallest} needs {need} px")
+
+
+def _check_cards(layout: Layout, doc: yamldoc.Document) -> None:
+    slots, card = layout.slots, layout.slots.card
+    columns = min(slots.columns, layout.max_picks)
+    rows = math.ceil(layout.max_picks / slots.columns)
+    need_w = columns * card.width + (columns - 1) * slots.gap
+    need_h = rows * card.height + (rows - 1) * slots.gap
+    if need_w > slots.box[2] or need_h > slots.box[3]:
+        doc.add(("slots", "box"), f"{layout.max_picks} cards in {columns} column(s) need "
+                f"{need_w}×{need_h} px but the box is {slots.box[2]}×{slots.box[3]} px")
+    inner = {"icon": slots.icon.box}
+    if slots.icon.box[2] != slots.icon.box[3]:
+        doc.add(("slots", "icon", "box"), "the icon box must be square (width = height)")
+    for key in ("label", "description", "tag"):
+        style = getattr(slots, key)
+        if style is not None:
+            inner[key] = style.box
+            _check_text_box(doc, ("slots", key), style, card.width, card.height)
+    if not _inside(slots.icon.box, card.width, card.height):
+        doc.add(("slots", "icon", "box"), f"box {list(slots.icon.box)} is not inside the "
+                f"{card.width}×{card.height} card")
+    names = list(inner)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if _overlap(inner[a], inner[b]):
+                doc.add(("slots", b, "box"), f"{b} overlaps {a} inside the card")
+
+
+def check_rules(catalog: Catalog, layouts: dict[str, Layout], doc: yamldoc.Document) -> None:
+    """Check the catalog's layout rules against the layouts; problems go on the catalog doc."""
+    rules = catalog.campaign.layout_rules
+    base = ("campaign", "layout_rules")
+    known = ", ".join(sorted(layouts)) or "(none)"
+    if rules.default not in layouts:
+        doc.add((*base, "default"), f"no layout '{rules.default}'; layouts are: {known}")
+    for i, rule in enumerate(rules.rules):
+        layout = layouts.get(rule.layout)
+        if layout is None:
+            doc.add((*base, "rules", i, "layout"), f"no layout '{rule.layout}'; layouts are: "
+                    f"{known}")
+        elif rule.min_picks < layout.min_picks or min(rule.max_picks, catalog.campaign.max_picks) \
+                > layout.max_picks:
+            doc.add((*base, "rules", i), f"layout '{rule.layout}' takes {layout.min_picks}–"
+                    f"{layout.max_picks} picks, but this rule sends it {rule.min_picks}–"
+                    f"{min(rule.max_picks, catalog.campaign.max_picks)}")
+    if doc.problems:
+        return
+    for count in range(catalog.campaign.min_picks, catalog.campaign.max_picks + 1):
+        if not any(layout.accepts(count) for layout in _candidates(catalog, layouts, count)):
+            doc.add((*base,), f"no layout rule covers {count} picks; add a rule or widen one")
+            break
+
+
+def _candidates(catalog: Catalog, layouts: dict[str, Layout], count: int) -> list[Layout]:
+    rules = catalog.campaign.layout_rules
+    names = [r.layout for r in rules.rules if r.min_picks <= count <= r.max_picks]
+    names.append(rules.default)
+    return [layouts[n] for n in names if n in layouts]
+
+
+def choose(catalog: Catalog, layouts: dict[str, Layout], picks: list[str],
+           requested: str | None = None) -> Layout:
+    """Pick the layout for a selection: the user's choice if allowed, else the first rule."""
+    count = len(picks)
+    rules = catalog.campaign.layout_rules
+    if requested:
+        layout = layouts.get(requested)
+        if layout is None:
+            raise SelectionError(f"unknown layout '{requested}'; choose one of: "
+                                 f"{', '.join(sorted(layouts))}", field="layout")
+        if not rules.user_choice and requested != _by_rules(catalog, layouts, picks).id:
+            raise SelectionError("this campaign chooses the layout for you; leave layout empty",
+                                 field="layout")
+        if not layout.accepts(count):
+            raise SelectionError(f"layout '{requested}' takes {layout.min_picks}–"
+                                 f"{layout.max_picks} picks; you picked {count}", field="layout")
+        return layout
+    return _by_rules(catalog, layouts, picks)
+
+
+def _by_rules(catalog: Catalog, layouts: dict[str, Layout], picks: list[str]) -> Layout:
+    count = len(picks)
+    shares = Counter(catalog.choice(p).category for p in picks)
+    for rule in catalog.campaign.layout_rules.rules:
+        if not rule.min_picks <= count <= rule.max_picks:
+            continue
+        if rule.category and shares[rule.category] / count < rule.min_share:
+            continue
+        if rule.layout in layouts and layouts[rule.layout].accepts(count):
+            return layouts[rule.layout]
+    default = layouts.get(catalog.campaign.layout_rules.default)
+    if default is None or not default.accepts(count):
+        raise SelectionError(f"no layout takes {count} picks", field="choices")
+    return default

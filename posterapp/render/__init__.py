@@ -1,0 +1,1 @@
+"""Pure poster rendering with Pillow; nothing here imports Flask."""

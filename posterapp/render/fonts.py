@@ -1,0 +1,99 @@
+"""The shipped fonts: which one draws which character, at what size.
+
+Noto Sans CJK SC (regular and bold) draws Chinese, Latin and punctuation; Noto Color Emoji
+draws emoji in colour. The emoji font is a bitmap font that only loads at size 109, so emoji
+are drawn at that size and scaled (see ``render.icons``).
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from pathlib import Path
+
+from fontTools.ttLib import TTFont
+from PIL import ImageFont
+
+FONTS = Path(__file__).resolve().parents[2] / "assets" / "fonts"
+FACES = {"regular": FONTS / "NotoSansSC-Regular.otf", "bold": FONTS / "NotoSansSC-Bold.otf"}
+EMOJI = FONTS / "NotoColorEmoji.ttf"
+EMOJI_SIZE = 109
+ZWJ, VS15, VS16 = "\u200d", "\ufe0e", "\ufe0f"
+# Code points that never need a glyph of their own: they join or restyle their neighbours.
+JOINERS = {ord(ZWJ), ord(VS15), ord(VS16), 0x20E3} | set(range(0xE0020, 0xE0080))
+LAYOUT = ImageFont.Layout.RAQM if ImageFont.core.HAVE_RAQM else ImageFont.Layout.BASIC
+
+
+@functools.cache
+def _cmap(path: Path) -> frozenset[int]:
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font["cmap"].getBestCmap())
+
+
+def text_codepoints() -> frozenset[int]:
+    """Code points the text faces can draw (both faces cover the same set)."""
+    return _cmap(FACES["regular"])
+
+
+def emoji_codepoints() -> frozenset[int]:
+    return _cmap(EMOJI)
+
+
+def undrawable(text: str) -> list[str]:
+    """Return, once each and in order, the characters of ``text`` no shipped font can draw."""
+    known = text_codepoints() | emoji_codepoints()
+    missing: list[str] = []
+    for char in text:
+        code = ord(char)
+        if code in known or code in JOINERS or char in missing or char == " ":
+            continue
+        missing.append(char)
+    return missing
+
+
+@functools.cache
+def face(kind: str, size: int) -> ImageFont.FreeTypeFont:
+    """Return the text face ``kind`` ('regular' or 'bold') at ``size`` pixels."""
+    return ImageFont.truetype(str(FACES[kind]), size, layout_engine=LAYOUT)
+
+
+@functools.cache
+def emoji_face() -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(EMOJI), EMOJI_SIZE, layout_engine=LAYOUT)
+
+
+def is_emoji_cluster(cluster: str) -> bool:
+    """Tell whether a grapheme cluster is drawn with the colour emoji font."""
+    first = ord(cluster[0])
+    if VS16 in cluster or ZWJ in cluster or 0x1F1E6 <= first <= 0x1F1FF:
+        return True
+    if VS15 in cluster:
+        return False
+    if first in text_codepoints():
+        return False
+    return first in emoji_codepoints()
+
+
+def clusters(text: str) -> list[str]:
+    """Split text into grapheme-like clusters: a base with its marks, joiners and modifiers."""
+    out: list[str] = []
+    joined = False
+    for char in text:
+        code = ord(char)
+        attach = out and (
+            joined
+            or code in JOINERS
+            or unicodedata.combining(char)
+            or 0x1F3FB <= code <= 0x1F3FF  # skin tones
+            or (0x1F1E6 <= code <= 0x1F1FF and _pending_flag(out[-1]))
+        )
+        if attach:
+            out[-1] += char
+        else:
+            out.append(char)
+        joined = char == ZWJ
+    return out
+
+
+def _pending_flag(cluster: str) -> bool:
+    return len(cluster) == 1 and 0x1F1E6 <= ord(cluster) <= 0x1F1FF

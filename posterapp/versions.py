@@ -1,0 +1,175 @@
+"""Catalog versions: a catalog with its layouts and images, named by a hash of its content.
+
+A poster records the version it was made with. Versions are kept in an immutable,
+content-addressed store (``DATA_DIR/versions/<version>.json`` plus ``blobs/<sha256>`` for
+images), so a poster made before any later edit of the catalog, a layout or an icon still
+renders pixel-identically from its own version.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import catalog as catalog_module
+from . import layouts as layouts_module
+from .catalog import Catalog
+from .errors import InvalidSource, Problem, VersionNotFound
+from .layouts import Layout
+
+FORMAT = 1
+
+
+@dataclass(frozen=True, eq=False)
+class CatalogVersion:
+    """Everything a poster's pixels depend on, apart from the picks, name and URL."""
+
+    catalog: Catalog
+    layouts: dict[str, Layout]
+    assets: dict[str, bytes] = field(repr=False)
+    version: str = ""
+
+    def asset(self, path: str) -> bytes:
+        return self.assets[path]
+
+    def manifest(self) -> dict:
+        """Return the JSON-ready description whose hash is the version."""
+        return {
+            "format": FORMAT,
+            "catalog": self.catalog.model_dump(mode="json", by_alias=True),
+            "layouts": {k: v.model_dump(mode="json", by_alias=True)
+                        for k, v in sorted(self.layouts.items())},
+            "assets": {path: _sha256(data) for path, data in sorted(self.assets.items())},
+        }
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _canonical(manifest: dict) -> bytes:
+    return json.dumps(manifest, ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":")).encode()
+
+
+def build(catalog: Catalog, layouts: dict[str, Layout], assets: dict[str, bytes]
+          ) -> CatalogVersion:
+    """Make a CatalogVersion and name it by the hash of its content."""
+    draft = CatalogVersion(catalog, dict(layouts), dict(assets))
+    version = _sha256(_canonical(draft.manifest()))[:16]
+    return CatalogVersion(catalog, dict(layouts), dict(assets), version)
+
+
+def load_layouts(layouts_dir: Path, assets: Path) -> tuple[dict[str, Layout], list[Problem]]:
+    """Parse every ``*.yaml`` in ``layouts_dir``; return the good ones and all problems."""
+    found: dict[str, Layout] = {}
+    problems: list[Problem] = []
+    for path in sorted(layouts_dir.glob("*.yaml")):
+        layout, doc = layouts_module.parse(path.read_bytes(), _shown(path), assets)
+        from .render import proof  # noqa: PLC0415 - proof needs the fonts, loaded lazily
+
+        if layout is not None and not doc.problems:
+            proof.check_layout(layout, doc)
+        problems += doc.problems
+        if layout is not None and not doc.problems:
+            found[layout.id] = layout
+    if not found and not problems:
+        problems.append(Problem(_shown(layouts_dir), 0, "", "no layout files (*.yaml) here"))
+    return found, problems
+
+
+def load_sources(catalog_path: Path, assets: Path) -> CatalogVersion:
+    """Load a catalog and the layouts under ``assets/layouts``; raise with every problem."""
+    layouts, problems = load_layouts(assets / "layouts", assets)
+    catalog, doc = catalog_module.parse(catalog_path.read_bytes(), _shown(catalog_path), assets)
+    if catalog is not None and not doc.problems and layouts and not problems:
+        from .render import proof  # noqa: PLC0415
+
+        layouts_module.check_rules(catalog, layouts, doc)
+        if not doc.problems:
+            proof.check_catalog(catalog, layouts, doc)
+    problems += doc.problems
+    if problems:
+        raise InvalidSource(problems)
+    return build(catalog, layouts, _collect_assets(catalog, layouts, assets))
+
+
+def _collect_assets(catalog: Catalog, layouts: dict[str, Layout], assets: Path
+                    ) -> dict[str, bytes]:
+    paths = {c.icon for c in catalog.choices if c.icon_is_image}
+    paths |= {lay.background.image for lay in layouts.values() if lay.background.image}
+    return {p: catalog_module.resolve_asset(p, assets)[0].read_bytes() for p in sorted(paths)}
+
+
+def _shown(path: Path) -> str:
+    """Show a path relative to the working directory when it is under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+class VersionStore:
+    """Immutable, content-addressed storage of catalog versions under ``root``."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def save(self, version: CatalogVersion) -> str:
+        """Store ``version`` (a no-op if it is already there) and return its id."""
+        for path, data in version.assets.items():
+            _write_once(self.root / "blobs" / _sha256(data), data)
+        _write_once(self.root / "versions" / f"{version.version}.json",
+                    _canonical(version.manifest()))
+        return version.version
+
+    def load(self, version_id: str) -> CatalogVersion:
+        """Load a stored version; raise VersionNotFound for unknown or tampered ids."""
+        return _load(self.root.resolve(), version_id)
+
+    def ids(self) -> list[str]:
+        """Return stored version ids, oldest first."""
+        files = (self.root / "versions").glob("*.json")
+        return [p.stem for p in sorted(files, key=lambda p: (p.stat().st_mtime, p.name))]
+
+
+@functools.lru_cache(maxsize=64)
+def _load(root: Path, version_id: str) -> CatalogVersion:
+    if not (len(version_id) == 16 and all(c in "0123456789abcdef" for c in version_id)):
+        raise VersionNotFound(f"no catalog version '{version_id}'")
+    path = root / "versions" / f"{version_id}.json"
+    try:
+        manifest = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise VersionNotFound(f"no catalog version '{version_id}'") from None
+    catalog = Catalog.model_validate(manifest["catalog"], strict=False)
+    layouts = {k: Layout.model_validate(v, strict=False) for k, v in manifest["layouts"].items()}
+    assets = {p: (root / "blobs" / sha).read_bytes() for p, sha in manifest["assets"].items()}
+    loaded = build(catalog, layouts, assets)
+    if loaded.version != version_id:
+        raise VersionNotFound(f"catalog version '{version_id}' is damaged: its content hashes "
+                              f"to '{loaded.version}'")
+    return loaded
+
+
+def _write_once(path: Path, data: bytes) -> None:
+    """Write a content-addressed file atomically; an existing file is never rewritten."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
