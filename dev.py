@@ -23,7 +23,7 @@ STAMP = VENV / ".posterapp-installed"
 
 def ensure_venv() -> None:
     """Create .venv and install posterapp into it unless it is already up to date."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file runs before any venv exists
         sys.exit(f"posterapp needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     wanted = hashlib.sha256((ROOT / "setup.cfg").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:

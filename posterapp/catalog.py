@@ -10,10 +10,11 @@ layouts and the fonts (does every label fit its slot, can every character be dra
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from . import yamldoc
 
@@ -27,15 +28,18 @@ ICON_MAX_PIXELS = 1024 * 1024
 
 def _slug(value: str) -> str:
     if not SLUG.fullmatch(value):
-        raise ValueError(f"{value!r} is not a valid id: use lowercase letters, digits and "
-                         "single hyphens, like 'wuhan-hot-dry-noodles'")
+        raise ValueError(
+            f"{value!r} is not a valid id: use lowercase letters, digits and "
+            "single hyphens, like 'wuhan-hot-dry-noodles'"
+        )
     return value
 
 
 def _color(value: str) -> str:
     if not COLOR.fullmatch(value):
-        raise ValueError(f"{value!r} is not a colour: write it as \"#RRGGBB\" (in quotes), "
-                         "like \"#C0392B\"")
+        raise ValueError(
+            f'{value!r} is not a colour: write it as "#RRGGBB" (in quotes), like "#C0392B"'
+        )
     return value.upper()
 
 
@@ -94,8 +98,9 @@ class Campaign(Model):
     min_picks: int = Field(ge=1, description="fewest choices a user must pick")
     max_picks: int = Field(ge=1, description="most choices a user may pick")
     name_max_length: int = Field(12, ge=1, le=40, description="longest name a user may type")
-    name_blocklist: list[Text] = Field(default_factory=list,
-                                       description="words a user's name may not contain")
+    name_blocklist: list[Text] = Field(
+        default_factory=list, description="words a user's name may not contain"
+    )
     layout_rules: LayoutRules
 
 
@@ -160,50 +165,136 @@ def parse(text: str | bytes, file: str, assets: Path) -> tuple[Catalog | None, y
     doc = yamldoc.parse(text, file)
     catalog = yamldoc.validate(doc, Catalog)
     if catalog is not None:
-        check(catalog, doc, assets)
+        check(doc, assets, Parts.of(catalog))
+    elif isinstance(doc.data, dict):
+        # Some part is malformed: still check the parts that are fine, so one typo does not
+        # hide a duplicate id or an unknown region until the next run.
+        check(doc, assets, Parts.salvage(doc.data))
     return catalog, doc
 
 
-def check(catalog: Catalog, doc: yamldoc.Document, assets: Path) -> None:
+@dataclass
+class Parts:
+    """The well-formed parts of a catalog, each list item under its index in the file."""
+
+    campaign: Campaign | None
+    categories: dict[int, Category]
+    regions: dict[int, Region]
+    choices: dict[int, Choice]
+    choice_count: int
+    # Ids choices may refer to, including those of malformed entries, so that one bad
+    # category does not make every choice in it "unknown" too.
+    category_ids: set[str]
+    region_ids: set[str]
+
+    @classmethod
+    def of(cls, catalog: Catalog) -> Parts:
+        return cls(
+            catalog.campaign,
+            dict(enumerate(catalog.categories)),
+            dict(enumerate(catalog.regions)),
+            dict(enumerate(catalog.choices)),
+            len(catalog.choices),
+            {c.id for c in catalog.categories},
+            {r.id for r in catalog.regions},
+        )
+
+    @classmethod
+    def salvage(cls, data: dict) -> Parts:
+        """Validate each part on its own and keep those that pass (their errors are known)."""
+
+        def items(key: str, model: type[Model]) -> dict[int, Model]:
+            raw = data.get(key)
+            if not isinstance(raw, list):
+                return {}
+            return {i: found for i, item in enumerate(raw) if (found := _quietly(model, item))}
+
+        def ids(key: str) -> set[str]:
+            raw = data.get(key)
+            entries = raw if isinstance(raw, list) else []
+            return {
+                e["id"] for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str)
+            }
+
+        choices = data.get("choices")
+        return cls(
+            _quietly(Campaign, data.get("campaign")),
+            items("categories", Category),
+            items("regions", Region),
+            items("choices", Choice),
+            len(choices) if isinstance(choices, list) else 0,
+            ids("categories"),
+            ids("regions"),
+        )
+
+
+def _quietly(model: type[Model], value) -> Model | None:
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return None
+
+
+def check(doc: yamldoc.Document, assets: Path, parts: Parts) -> None:
     """Add to ``doc`` the problems that span several parts of the catalog."""
-    campaign = catalog.campaign
-    _check_unique(doc, "categories", [c.id for c in catalog.categories])
-    _check_unique(doc, "regions", [r.id for r in catalog.regions])
-    _check_unique(doc, "choices", [c.id for c in catalog.choices])
-    categories = {c.id for c in catalog.categories}
-    regions = {r.id for r in catalog.regions} | {NATIONWIDE}
-    for i, choice in enumerate(catalog.choices):
-        if choice.category not in categories:
-            doc.add(("choices", i, "category"), f"unknown category '{choice.category}'; "
-                    f"categories are: {', '.join(sorted(categories))}")
+    _check_unique(doc, "categories", {i: c.id for i, c in parts.categories.items()})
+    _check_unique(doc, "regions", {i: r.id for i, r in parts.regions.items()})
+    _check_unique(doc, "choices", {i: c.id for i, c in parts.choices.items()})
+    categories = parts.category_ids
+    regions = parts.region_ids | {NATIONWIDE}
+    for i, choice in parts.choices.items():
+        if categories and choice.category not in categories:
+            doc.add(
+                ("choices", i, "category"),
+                f"unknown category '{choice.category}'; "
+                f"categories are: {', '.join(sorted(categories))}",
+            )
         if choice.region not in regions:
-            doc.add(("choices", i, "region"), f"unknown region '{choice.region}'; use "
-                    f"'{NATIONWIDE}' or one of: {', '.join(sorted(regions - {NATIONWIDE}))}")
+            doc.add(
+                ("choices", i, "region"),
+                f"unknown region '{choice.region}'; use "
+                f"'{NATIONWIDE}' or one of: {', '.join(sorted(regions - {NATIONWIDE}))}",
+            )
         if choice.icon_is_image:
             for message in icon_file_problems(choice.icon, assets):
                 doc.add(("choices", i, "icon"), message)
+    campaign = parts.campaign
+    if campaign is None:
+        return
     if campaign.min_picks > campaign.max_picks:
-        doc.add(("campaign", "min_picks"), f"min_picks ({campaign.min_picks}) is more than "
-                f"max_picks ({campaign.max_picks})")
-    if campaign.max_picks > len(catalog.choices):
-        doc.add(("campaign", "max_picks"), f"max_picks is {campaign.max_picks} but the catalog "
-                f"has only {len(catalog.choices)} choices")
+        doc.add(
+            ("campaign", "min_picks"),
+            f"min_picks ({campaign.min_picks}) is more than max_picks ({campaign.max_picks})",
+        )
+    if campaign.max_picks > parts.choice_count:
+        doc.add(
+            ("campaign", "max_picks"),
+            f"max_picks is {campaign.max_picks} but the catalog "
+            f"has only {parts.choice_count} choices",
+        )
     for i, rule in enumerate(campaign.layout_rules.rules):
         if rule.min_picks > rule.max_picks:
-            doc.add(("campaign", "layout_rules", "rules", i, "min_picks"),
-                    f"min_picks ({rule.min_picks}) is more than max_picks ({rule.max_picks})")
-        if rule.category is not None and rule.category not in categories:
-            doc.add(("campaign", "layout_rules", "rules", i, "category"),
-                    f"unknown category '{rule.category}'")
+            doc.add(
+                ("campaign", "layout_rules", "rules", i, "min_picks"),
+                f"min_picks ({rule.min_picks}) is more than max_picks ({rule.max_picks})",
+            )
+        if rule.category is not None and categories and rule.category not in categories:
+            doc.add(
+                ("campaign", "layout_rules", "rules", i, "category"),
+                f"unknown category '{rule.category}'",
+            )
 
 
-def _check_unique(doc: yamldoc.Document, key: str, ids: list[str]) -> None:
+def _check_unique(doc: yamldoc.Document, key: str, ids: dict[int, str]) -> None:
     first: dict[str, int] = {}
-    for i, item_id in enumerate(ids):
+    for i, item_id in ids.items():
         if item_id in first:
             line = doc.line_of((key, first[item_id], "id"))
-            doc.add((key, i, "id"), f"duplicate id '{item_id}' (already used on line {line}); "
-                    "every id must be different")
+            doc.add(
+                (key, i, "id"),
+                f"duplicate id '{item_id}' (already used on line {line}); "
+                "every id must be different",
+            )
         else:
             first[item_id] = i
 
@@ -232,14 +323,17 @@ def icon_file_problems(icon: str, assets: Path) -> list[str]:
         return [f"{icon!r} must be a PNG, JPEG or WebP image"]
     size = path.stat().st_size
     if size > ICON_MAX_BYTES:
-        return [f"assets/{icon} is {size // 1024} KB; icons may be at most "
-                f"{ICON_MAX_BYTES // 1024} KB"]
+        return [
+            f"assets/{icon} is {size // 1024} KB; icons may be at most {ICON_MAX_BYTES // 1024} KB"
+        ]
     try:
         with Image.open(path) as image:
             width, height = image.size
             if width * height > ICON_MAX_PIXELS:
-                return [f"assets/{icon} is {width}×{height} pixels; icons may have at most "
-                        f"{ICON_MAX_PIXELS:,} pixels (1024×1024)"]
+                return [
+                    f"assets/{icon} is {width}×{height} pixels; icons may have at most "
+                    f"{ICON_MAX_PIXELS:,} pixels (1024×1024)"
+                ]
             image.verify()
     except Exception as exc:  # noqa: BLE001 - any decoder failure means the same to staff
         return [f"assets/{icon} is not a readable image ({exc.__class__.__name__})"]

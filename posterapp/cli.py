@@ -30,12 +30,20 @@ class Context:
 
 
 @click.group()
-@click.option("--assets", type=click.Path(file_okay=False, path_type=Path),
-              default=lambda: settings.path(settings.ASSETS_DIR), show_default="assets/",
-              help=settings.ASSETS_DIR.description)
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=lambda: settings.path(settings.DATA_DIR), show_default="instance/",
-              help=settings.DATA_DIR.description)
+@click.option(
+    "--assets",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=lambda: settings.path(settings.ASSETS_DIR),
+    show_default="assets/",
+    help=settings.ASSETS_DIR.description,
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=lambda: settings.path(settings.DATA_DIR),
+    show_default="instance/",
+    help=settings.DATA_DIR.description,
+)
 @click.pass_context
 def main(ctx: click.Context, assets: Path, data_dir: Path) -> None:
     """Make "美好生活" posters and check the files campaign staff edit."""
@@ -43,9 +51,12 @@ def main(ctx: click.Context, assets: Path, data_dir: Path) -> None:
 
 
 catalog_option = click.option(
-    "--catalog", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=lambda: settings.path(settings.CATALOG), show_default="choices/default.yaml",
-    help="catalog YAML to use")
+    "--catalog",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=lambda: settings.path(settings.CATALOG),
+    show_default="choices/default.yaml",
+    help="catalog YAML to use",
+)
 
 
 def _fail(error: PosterappError) -> None:
@@ -54,8 +65,9 @@ def _fail(error: PosterappError) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
 @click.pass_obj
 def validate(ctx: Context, files: tuple[Path, ...]) -> None:
     """Check catalog and layout files; list every problem with its line and key."""
@@ -79,10 +91,12 @@ def _validate_one(ctx: Context, path: Path) -> str:
         if doc.problems:
             raise InvalidSource(doc.problems)
         return f"layout '{layout.id}' ({layout.label}), {layout.min_picks}–{layout.max_picks} picks"
-    version = ctx.load(path)
+    version = versions.load_sources(path, ctx.assets)  # checking stores nothing
     campaign = version.catalog.campaign
-    return (f"campaign '{campaign.id}' ({campaign.title}), {len(version.catalog.choices)} "
-            f"choices, version {version.version}")
+    return (
+        f"campaign '{campaign.id}' ({campaign.title}), {len(version.catalog.choices)} "
+        f"choices, version {version.version}"
+    )
 
 
 @main.command()
@@ -94,19 +108,30 @@ def _validate_one(ctx: Context, path: Path) -> str:
 @click.option("--url", default=DEFAULT_URL, show_default=True, help="what the QR code opens")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.pass_obj
-def render(ctx: Context, catalog: Path, catalog_version: str | None, picks: str, name: str,
-           layout: str | None, url: str, output: Path) -> None:
+def render(
+    ctx: Context,
+    catalog: Path,
+    catalog_version: str | None,
+    picks: str,
+    name: str,
+    layout: str | None,
+    url: str,
+    output: Path,
+) -> None:
     """Render one poster to a PNG file."""
     try:
         version = ctx.store.load(catalog_version) if catalog_version else ctx.load(catalog)
-        poster = make_poster(version, [p.strip() for p in picks.split(",") if p.strip()], name,
-                             url, layout)
+        poster = make_poster(
+            version, [p.strip() for p in picks.split(",") if p.strip()], name, url, layout
+        )
     except PosterappError as error:
         _fail(error)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(render_png(version, poster))
-    click.echo(f"wrote {output} (1080×1920, layout {poster.layout}, {len(poster.picks)} picks, "
-               f"catalog version {version.version})")
+    click.echo(
+        f"wrote {output} (1080×1920, layout {poster.layout}, {len(poster.picks)} picks, "
+        f"catalog version {version.version})"
+    )
 
 
 @main.command()
@@ -121,14 +146,21 @@ def sheet(ctx: Context, catalog: Path, output: Path) -> None:
         _fail(error)
     output.parent.mkdir(parents=True, exist_ok=True)
     render_sheet(version).save(output, format="PNG")
-    click.echo(f"wrote {output} ({len(proof.reachable(version.catalog, version.layouts))} "
-               f"layouts, catalog version {version.version})")
+    click.echo(
+        f"wrote {output} ({len(proof.reachable(version.catalog, version.layouts))} "
+        f"layouts, catalog version {version.version})"
+    )
 
 
 @main.command()
 @catalog_option
-@click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("out"), show_default=True)
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+)
 @click.pass_obj
 def demo(ctx: Context, catalog: Path, output_dir: Path) -> None:
     """Render a sample poster in every layout, and the contact sheet, into a folder."""
@@ -138,10 +170,13 @@ def demo(ctx: Context, catalog: Path, output_dir: Path) -> None:
         _fail(error)
     output_dir.mkdir(parents=True, exist_ok=True)
     ids = [c.id for c in version.catalog.choices]
-    samples = {"hero": (ids[::37][:2], "小满"), "list": (ids[3::19][:5], "Lily 王"),
-               "grid": (ids[1::9][:9], "")}
+    samples = {
+        "hero": (ids[::37][:2], "小满"),
+        "list": (ids[3::19][:5], "Lily 王"),
+        "grid": (ids[1::9][:9], ""),
+    }
     for layout in proof.reachable(version.catalog, version.layouts):
-        picks, name = samples.get(layout.id, (ids[:layout.min_picks], ""))
+        picks, name = samples.get(layout.id, (ids[: layout.min_picks], ""))
         poster = make_poster(version, picks, name, DEFAULT_URL, layout.id)
         path = output_dir / f"demo-{layout.id}.png"
         path.write_bytes(render_png(version, poster))

@@ -23,8 +23,9 @@ from .errors import SelectionError
 MIN_QR_SIZE = 240
 
 # YAML gives lists; boxes are kept as tuples so that layouts stay hashable.
-Box = Annotated[tuple[int, int, int, int],
-                BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v)]
+Box = Annotated[
+    tuple[int, int, int, int], BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v)
+]
 
 
 class TextStyle(Model):
@@ -75,8 +76,9 @@ class Background(Model):
     def _one(self):
         given = [k for k in ("color", "gradient", "image") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of color, gradient or image "
-                             f"(found {', '.join(given) or 'none'})")
+            raise ValueError(
+                f"give exactly one of color, gradient or image (found {', '.join(given) or 'none'})"
+            )
         return self
 
 
@@ -151,8 +153,14 @@ class Layout(Model):
 
     def texts(self) -> dict[str, TextElement]:
         """Return the text elements present, by their key in the file."""
-        named = {"title": self.title, "name": self.name_line, "subtitle": self.subtitle,
-                 "count": self.count, "brand": self.brand, "footer": self.footer}
+        named = {
+            "title": self.title,
+            "name": self.name_line,
+            "subtitle": self.subtitle,
+            "count": self.count,
+            "brand": self.brand,
+            "footer": self.footer,
+        }
         return {k: v for k, v in named.items() if v is not None}
 
     def accepts(self, count: int) -> bool:
@@ -172,13 +180,20 @@ class Layout(Model):
             in_row = min(columns, count - row * slots.columns)
             row_w = in_row * card.width + (in_row - 1) * slots.gap
             left = x0 + (width - row_w) // 2
-            positions.append((left + col * (card.width + slots.gap),
-                              top + row * (card.height + slots.gap)))
+            positions.append(
+                (left + col * (card.width + slots.gap), top + row * (card.height + slots.gap))
+            )
         return positions
 
 
-DEFAULT_TEXTS = {"title": "{title}", "name": "{name}", "subtitle": "{slogan}",
-                 "count": "{count}", "brand": "{brand}", "footer": "{footer}"}
+DEFAULT_TEXTS = {
+    "title": "{title}",
+    "name": "{name}",
+    "subtitle": "{slogan}",
+    "count": "{count}",
+    "brand": "{brand}",
+    "footer": "{footer}",
+}
 
 
 def parse(text: str | bytes, file: str, assets: Path) -> tuple[Layout | None, yamldoc.Document]:
@@ -205,8 +220,10 @@ def check(layout: Layout, doc: yamldoc.Document, assets: Path) -> None:
     if layout.id != stem:
         doc.add(("id",), f"id '{layout.id}' must match the file name '{stem}.yaml'")
     if layout.min_picks > layout.max_picks:
-        doc.add(("min_picks",), f"min_picks ({layout.min_picks}) is more than max_picks "
-                f"({layout.max_picks})")
+        doc.add(
+            ("min_picks",),
+            f"min_picks ({layout.min_picks}) is more than max_picks ({layout.max_picks})",
+        )
     width, height = layout.canvas.width, layout.canvas.height
     if layout.background.image is not None:
         _, problem = resolve_asset(layout.background.image, assets)
@@ -218,25 +235,34 @@ def check(layout: Layout, doc: yamldoc.Document, assets: Path) -> None:
         _check_text_box(doc, (key,), element, width, height)
     for i, shape in enumerate(layout.shapes):
         if not _inside(shape.box, width, height):
-            doc.add(("shapes", i, "box"), f"box {list(shape.box)} is not inside the "
-                    f"{width}×{height} canvas")
+            doc.add(
+                ("shapes", i, "box"),
+                f"box {list(shape.box)} is not inside the {width}×{height} canvas",
+            )
     qr = layout.qr
     boxes["qr"] = (qr.x, qr.y, qr.size, qr.size)
     if qr.size < MIN_QR_SIZE:
-        doc.add(("qr", "size"), f"the QR code is {qr.size} px; make it at least {MIN_QR_SIZE} "
-                "px so it still scans after chat apps shrink the poster")
+        doc.add(
+            ("qr", "size"),
+            f"the QR code is {qr.size} px; make it at least {MIN_QR_SIZE} "
+            "px so it still scans after chat apps shrink the poster",
+        )
     if not _inside(boxes["qr"], width, height):
-        doc.add(("qr",), f"the QR code at ({qr.x}, {qr.y}) size {qr.size} is not inside the "
-                f"{width}×{height} canvas")
+        doc.add(
+            ("qr",),
+            f"the QR code at ({qr.x}, {qr.y}) size {qr.size} is not inside the "
+            f"{width}×{height} canvas",
+        )
     slots = layout.slots
     boxes["slots"] = slots.box
     if not _inside(slots.box, width, height):
-        doc.add(("slots", "box"), f"box {list(slots.box)} is not inside the {width}×{height} "
-                "canvas")
+        doc.add(
+            ("slots", "box"), f"box {list(slots.box)} is not inside the {width}×{height} canvas"
+        )
     _check_cards(layout, doc)
     names = list(boxes)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             if _overlap(boxes[a], boxes[b]):
                 doc.add((b if b != "qr" else "qr",), f"{b} overlaps {a}; move one of them")
 
@@ -246,8 +272,11 @@ def _check_text_box(doc, path, style: TextStyle, width: int, height: int) -> Non
         doc.add((*path, "box"), f"box {list(style.box)} is not inside the {width}×{height} area")
     need = math.ceil(style.smallest * style.line_height)
     if style.box[3] < need:
-        doc.add((*path, "box"), f"box is {style.box[3]} px tall but one line at min_size "
-                f"{style.smallest} needs {need} px")
+        doc.add(
+            (*path, "box"),
+            f"box is {style.box[3]} px tall but one line at min_size "
+            f"{style.smallest} needs {need} px",
+        )
 
 
 def _check_cards(layout: Layout, doc: yamldoc.Document) -> None:
@@ -257,8 +286,11 @@ def _check_cards(layout: Layout, doc: yamldoc.Document) -> None:
     need_w = columns * card.width + (columns - 1) * slots.gap
     need_h = rows * card.height + (rows - 1) * slots.gap
     if need_w > slots.box[2] or need_h > slots.box[3]:
-        doc.add(("slots", "box"), f"{layout.max_picks} cards in {columns} column(s) need "
-                f"{need_w}×{need_h} px but the box is {slots.box[2]}×{slots.box[3]} px")
+        doc.add(
+            ("slots", "box"),
+            f"{layout.max_picks} cards in {columns} column(s) need "
+            f"{need_w}×{need_h} px but the box is {slots.box[2]}×{slots.box[3]} px",
+        )
     inner = {"icon": slots.icon.box}
     if slots.icon.box[2] != slots.icon.box[3]:
         doc.add(("slots", "icon", "box"), "the icon box must be square (width = height)")
@@ -268,11 +300,13 @@ def _check_cards(layout: Layout, doc: yamldoc.Document) -> None:
             inner[key] = style.box
             _check_text_box(doc, ("slots", key), style, card.width, card.height)
     if not _inside(slots.icon.box, card.width, card.height):
-        doc.add(("slots", "icon", "box"), f"box {list(slots.icon.box)} is not inside the "
-                f"{card.width}×{card.height} card")
+        doc.add(
+            ("slots", "icon", "box"),
+            f"box {list(slots.icon.box)} is not inside the {card.width}×{card.height} card",
+        )
     names = list(inner)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             if _overlap(inner[a], inner[b]):
                 doc.add(("slots", b, "box"), f"{b} overlaps {a} inside the card")
 
@@ -287,13 +321,19 @@ def check_rules(catalog: Catalog, layouts: dict[str, Layout], doc: yamldoc.Docum
     for i, rule in enumerate(rules.rules):
         layout = layouts.get(rule.layout)
         if layout is None:
-            doc.add((*base, "rules", i, "layout"), f"no layout '{rule.layout}'; layouts are: "
-                    f"{known}")
-        elif rule.min_picks < layout.min_picks or min(rule.max_picks, catalog.campaign.max_picks) \
-                > layout.max_picks:
-            doc.add((*base, "rules", i), f"layout '{rule.layout}' takes {layout.min_picks}–"
-                    f"{layout.max_picks} picks, but this rule sends it {rule.min_picks}–"
-                    f"{min(rule.max_picks, catalog.campaign.max_picks)}")
+            doc.add(
+                (*base, "rules", i, "layout"), f"no layout '{rule.layout}'; layouts are: {known}"
+            )
+        elif (
+            rule.min_picks < layout.min_picks
+            or min(rule.max_picks, catalog.campaign.max_picks) > layout.max_picks
+        ):
+            doc.add(
+                (*base, "rules", i),
+                f"layout '{rule.layout}' takes {layout.min_picks}–"
+                f"{layout.max_picks} picks, but this rule sends it {rule.min_picks}–"
+                f"{min(rule.max_picks, catalog.campaign.max_picks)}",
+            )
     if doc.problems:
         return
     for count in range(catalog.campaign.min_picks, catalog.campaign.max_picks + 1):
@@ -309,22 +349,29 @@ def _candidates(catalog: Catalog, layouts: dict[str, Layout], count: int) -> lis
     return [layouts[n] for n in names if n in layouts]
 
 
-def choose(catalog: Catalog, layouts: dict[str, Layout], picks: list[str],
-           requested: str | None = None) -> Layout:
+def choose(
+    catalog: Catalog, layouts: dict[str, Layout], picks: list[str], requested: str | None = None
+) -> Layout:
     """Pick the layout for a selection: the user's choice if allowed, else the first rule."""
     count = len(picks)
     rules = catalog.campaign.layout_rules
     if requested:
         layout = layouts.get(requested)
         if layout is None:
-            raise SelectionError(f"unknown layout '{requested}'; choose one of: "
-                                 f"{', '.join(sorted(layouts))}", field="layout")
+            raise SelectionError(
+                f"unknown layout '{requested}'; choose one of: {', '.join(sorted(layouts))}",
+                field="layout",
+            )
         if not rules.user_choice and requested != _by_rules(catalog, layouts, picks).id:
-            raise SelectionError("this campaign chooses the layout for you; leave layout empty",
-                                 field="layout")
+            raise SelectionError(
+                "this campaign chooses the layout for you; leave layout empty", field="layout"
+            )
         if not layout.accepts(count):
-            raise SelectionError(f"layout '{requested}' takes {layout.min_picks}–"
-                                 f"{layout.max_picks} picks; you picked {count}", field="layout")
+            raise SelectionError(
+                f"layout '{requested}' takes {layout.min_picks}–"
+                f"{layout.max_picks} picks; you picked {count}",
+                field="layout",
+            )
         return layout
     return _by_rules(catalog, layouts, picks)
 

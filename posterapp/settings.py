@@ -31,12 +31,21 @@ def define(name: str, default: str, description: str) -> Setting:
     return SETTINGS[name]
 
 
-ASSETS_DIR = define("ASSETS_DIR", str(ROOT / "assets"),
-                    "fonts, icons and layouts/*.yaml; image paths in catalogs are relative to it")
-CATALOG = define("CATALOG", str(ROOT / "choices" / "default.yaml"),
-                 "the catalog YAML that new posters are made from")
-DATA_DIR = define("DATA_DIR", str(ROOT / "instance"),
-                  "where posterapp keeps its data: stored catalog versions, the database, images")
+ASSETS_DIR = define(
+    "ASSETS_DIR",
+    str(ROOT / "assets"),
+    "fonts, icons and layouts/*.yaml; image paths in catalogs are relative to it",
+)
+CATALOG = define(
+    "CATALOG",
+    str(ROOT / "choices" / "default.yaml"),
+    "the catalog YAML that new posters are made from",
+)
+DATA_DIR = define(
+    "DATA_DIR",
+    str(ROOT / "instance"),
+    "where posterapp keeps its data: stored catalog versions, the database, images",
+)
 
 
 def path(setting: Setting) -> Path:

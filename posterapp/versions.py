@@ -42,8 +42,9 @@ class CatalogVersion:
         return {
             "format": FORMAT,
             "catalog": self.catalog.model_dump(mode="json", by_alias=True),
-            "layouts": {k: v.model_dump(mode="json", by_alias=True)
-                        for k, v in sorted(self.layouts.items())},
+            "layouts": {
+                k: v.model_dump(mode="json", by_alias=True) for k, v in sorted(self.layouts.items())
+            },
             "assets": {path: _sha256(data) for path, data in sorted(self.assets.items())},
         }
 
@@ -53,12 +54,10 @@ def _sha256(data: bytes) -> str:
 
 
 def _canonical(manifest: dict) -> bytes:
-    return json.dumps(manifest, ensure_ascii=False, sort_keys=True,
-                      separators=(",", ":")).encode()
+    return json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def build(catalog: Catalog, layouts: dict[str, Layout], assets: dict[str, bytes]
-          ) -> CatalogVersion:
+def build(catalog: Catalog, layouts: dict[str, Layout], assets: dict[str, bytes]) -> CatalogVersion:
     """Make a CatalogVersion and name it by the hash of its content."""
     draft = CatalogVersion(catalog, dict(layouts), dict(assets))
     version = _sha256(_canonical(draft.manifest()))[:16]
@@ -99,8 +98,7 @@ def load_sources(catalog_path: Path, assets: Path) -> CatalogVersion:
     return build(catalog, layouts, _collect_assets(catalog, layouts, assets))
 
 
-def _collect_assets(catalog: Catalog, layouts: dict[str, Layout], assets: Path
-                    ) -> dict[str, bytes]:
+def _collect_assets(catalog: Catalog, layouts: dict[str, Layout], assets: Path) -> dict[str, bytes]:
     paths = {c.icon for c in catalog.choices if c.icon_is_image}
     paths |= {lay.background.image for lay in layouts.values() if lay.background.image}
     return {p: catalog_module.resolve_asset(p, assets)[0].read_bytes() for p in sorted(paths)}
@@ -122,10 +120,11 @@ class VersionStore:
 
     def save(self, version: CatalogVersion) -> str:
         """Store ``version`` (a no-op if it is already there) and return its id."""
-        for path, data in version.assets.items():
+        for data in version.assets.values():
             _write_once(self.root / "blobs" / _sha256(data), data)
-        _write_once(self.root / "versions" / f"{version.version}.json",
-                    _canonical(version.manifest()))
+        _write_once(
+            self.root / "versions" / f"{version.version}.json", _canonical(version.manifest())
+        )
         return version.version
 
     def load(self, version_id: str) -> CatalogVersion:
@@ -152,8 +151,9 @@ def _load(root: Path, version_id: str) -> CatalogVersion:
     assets = {p: (root / "blobs" / sha).read_bytes() for p, sha in manifest["assets"].items()}
     loaded = build(catalog, layouts, assets)
     if loaded.version != version_id:
-        raise VersionNotFound(f"catalog version '{version_id}' is damaged: its content hashes "
-                              f"to '{loaded.version}'")
+        raise VersionNotFound(
+            f"catalog version '{version_id}' is damaged: its content hashes to '{loaded.version}'"
+        )
     return loaded
 
 
@@ -172,4 +172,3 @@ def _write_once(path: Path, data: bytes) -> None:
     except BaseException:
         os.unlink(tmp)
         raise
-

@@ -64,24 +64,32 @@ def dotted(path: Path) -> str:
 def parse(text: str | bytes, file: str) -> Document:
     """Parse YAML text; problems (syntax, tags, duplicates, aliases, depth) go on the document."""
     doc = Document(file)
-    if len(text) > MAX_BYTES:
-        doc.problems.append(Problem(file, 0, "", f"file is {len(text):,} bytes; at most "
-                                    f"{MAX_BYTES:,} are allowed"))
+    size = len(text.encode("utf-8")) if isinstance(text, str) else len(text)
+    if size > MAX_BYTES:
+        doc.problems.append(
+            Problem(file, 0, "", f"file is {size:,} bytes; at most {MAX_BYTES:,} are allowed")
+        )
         return doc
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
-            doc.problems.append(Problem(file, 0, "", f"file is not UTF-8 text ({exc.reason} "
-                                        f"at byte {exc.start}); save it as UTF-8"))
+            message = f"file is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"
+            doc.problems.append(Problem(file, 0, "", message))
             return doc
     try:
+        # Anchors and aliases are refused before anything is built: they are rare in hand-written
+        # files and are how "billion laughs" files blow up memory.
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                line = event.start_mark.line + 1
+                message = "anchors and aliases (& and *) are not allowed; write the value out"
+                doc.problems.append(Problem(file, line, "", message))
+        if doc.problems:
+            return doc
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = " ".join(filter(None, [exc.context, exc.problem]))
-        doc.problems.append(Problem(file, mark.line + 1 if mark else 0, "",
-                                    f"YAML syntax error: {what}"))
+        doc.problems.append(_syntax_problem(file, exc))
         return doc
     except yaml.YAMLError as exc:
         doc.problems.append(Problem(file, 0, "", f"YAML error: {exc}"))
@@ -89,47 +97,65 @@ def parse(text: str | bytes, file: str) -> Document:
     if node is None:
         doc.problems.append(Problem(file, 1, "", "file is empty"))
         return doc
-    before = len(doc.problems)
-    _walk(doc, node, (), 0, set())
-    if len(doc.problems) == before:
-        doc.data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - safe loader
+    _walk(doc, node, (), 0)
+    if not doc.problems:
+        try:
+            doc.data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - safe loader
+        except yaml.MarkedYAMLError as exc:
+            doc.problems.append(_syntax_problem(file, exc))
     return doc
 
 
-def _walk(doc: Document, node: yaml.Node, path: Path, depth: int, anchors: set[int]) -> None:
-    """Record lines and check tags, duplicate keys, aliases and depth under ``node``."""
+def _syntax_problem(file: str, exc: yaml.MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    what = " ".join(filter(None, [exc.context, exc.problem]))
+    context = exc.context_mark
+    if context is not None and mark is not None and context.line != mark.line:
+        # An unclosed quote or bracket is found far below where it was opened.
+        what += f" (it starts on line {context.line + 1})"
+    return Problem(file, mark.line + 1 if mark else 0, "", f"YAML syntax error: {what}")
+
+
+def _tag_problem(doc: Document, node: yaml.Node, path: Path) -> bool:
+    """Report a node with a tag other than the plain ones; return whether it had one."""
+    if node.tag in PLAIN_TAGS:
+        return False
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    message = f"the tag {tag} is not allowed; remove it and write a plain value"
+    doc.problems.append(Problem(doc.file, node.start_mark.line + 1, dotted(path), message))
+    return True
+
+
+def _walk(doc: Document, node: yaml.Node, path: Path, depth: int) -> None:
+    """Record lines and check tags, duplicate keys and depth under ``node``."""
     doc.lines.setdefault(path, node.start_mark.line + 1)
-    if id(node) in anchors:
-        doc.add(path, "anchors and aliases (& and *) are not allowed here; write the value out")
-        return
-    anchors.add(id(node))
     if depth > MAX_DEPTH:
         doc.add(path, f"nested more than {MAX_DEPTH} levels deep")
         return
-    if node.tag not in PLAIN_TAGS:
-        doc.add(path, f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed; "
-                "remove it and write a plain value")
+    if _tag_problem(doc, node, path):
         return
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                doc.problems.append(Problem(doc.file, key_node.start_mark.line + 1,
-                                            dotted(path), "keys must be plain words"))
+                doc.problems.append(
+                    Problem(doc.file, line, dotted(path), "keys must be plain words")
+                )
+                continue
+            if _tag_problem(doc, key_node, path):
                 continue
             key = key_node.value
-            line = key_node.start_mark.line + 1
             if key in seen:
-                doc.problems.append(Problem(doc.file, line, dotted((*path, key)),
-                                            f"key '{key}' appears twice (first on line "
-                                            f"{seen[key]}); keep one"))
+                message = f"key '{key}' appears twice (first on line {seen[key]}); keep one"
+                doc.problems.append(Problem(doc.file, line, dotted((*path, key)), message))
                 continue
             seen[key] = line
             doc.lines[(*path, key)] = line
-            _walk(doc, value_node, (*path, key), depth + 1, anchors)
+            _walk(doc, value_node, (*path, key), depth + 1)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(doc, item, (*path, index), depth + 1, anchors)
+            _walk(doc, item, (*path, index), depth + 1)
 
 
 def validate(doc: Document, model: type[pydantic.BaseModel], context: dict | None = None):
@@ -157,9 +183,10 @@ def explain(error: dict, model: type[pydantic.BaseModel], loc: Path) -> str:
         return f"unknown key '{loc[-1]}'; {suggestion}allowed keys: {', '.join(allowed)}"
     if kind == "string_type":
         if isinstance(value, bool):
-            word = "yes/no" if value in (True, False) else "true/false"
-            return (f"must be text, but YAML read a {word} value here; put the value in "
-                    "quotes, like \"no\"")
+            return (
+                "must be text, but YAML read a yes/no value (true or false) here; put the value in "
+                'quotes, like "no"'
+            )
         return f"must be text in quotes, not {_describe(value)}"
     if kind in {"int_type", "int_parsing", "int_from_float"}:
         return f"must be a whole number, not {_describe(value)}"

@@ -13,16 +13,27 @@ from .conftest import ASSETS
 
 
 def invoke(runner, tmp_path, *args):
-    return runner.invoke(main, ["--assets", str(ASSETS), "--data-dir", str(tmp_path / "data"),
-                                *args])
+    return runner.invoke(
+        main, ["--assets", str(ASSETS), "--data-dir", str(tmp_path / "data"), *args]
+    )
 
 
 def test_render_writes_a_poster_whose_qr_code_opens_the_url(runner, tmp_path):
     out = tmp_path / "poster.png"
     url = "https://example.org/s/CLI-test_42"
-    result = invoke(runner, tmp_path, "render", "--choices",
-                    "wuhan-hot-dry-noodles, travel-fund,shanghai-huaihai-road",
-                    "--name", "小满", "--url", url, "-o", str(out))
+    result = invoke(
+        runner,
+        tmp_path,
+        "render",
+        "--choices",
+        "wuhan-hot-dry-noodles, travel-fund,shanghai-huaihai-road",
+        "--name",
+        "小满",
+        "--url",
+        url,
+        "-o",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     assert "layout hero, 3 picks" in result.output
     with Image.open(out) as image:
@@ -31,26 +42,30 @@ def test_render_writes_a_poster_whose_qr_code_opens_the_url(runner, tmp_path):
 
 
 def test_render_refuses_bad_input_with_a_message(runner, tmp_path):
-    result = invoke(runner, tmp_path, "render", "--choices", "no-such-choice", "-o",
-                    str(tmp_path / "x.png"))
+    result = invoke(
+        runner, tmp_path, "render", "--choices", "no-such-choice", "-o", str(tmp_path / "x.png")
+    )
     assert result.exit_code == 1
     assert "unknown choice id: 'no-such-choice'" in result.output
     assert not (tmp_path / "x.png").exists()
 
 
-def test_render_with_an_earlier_version_reproduces_the_poster(runner, tmp_path,
-                                                              write_catalog, catalog_text):
+def test_render_with_an_earlier_version_reproduces_the_poster(
+    runner, tmp_path, write_catalog, catalog_text
+):
     first, second = tmp_path / "first.png", tmp_path / "second.png"
     args = ["--choices", "wuhan-hot-dry-noodles", "--url", "https://example.org/s/v"]
     result = invoke(runner, tmp_path, "render", *args, "-o", str(first))
     version = re.search(r"catalog version ([0-9a-f]{16})", result.output).group(1)
     edited = write_catalog(catalog_text.replace("label: 过早来碗热干面", "label: 热干面"))
-    result = invoke(runner, tmp_path, "render", "--catalog", str(edited), *args,
-                    "-o", str(tmp_path / "new.png"))
+    result = invoke(
+        runner, tmp_path, "render", "--catalog", str(edited), *args, "-o", str(tmp_path / "new.png")
+    )
     assert version not in result.output
     assert (tmp_path / "new.png").read_bytes() != first.read_bytes()
-    result = invoke(runner, tmp_path, "render", "--catalog-version", version, *args,
-                    "-o", str(second))
+    result = invoke(
+        runner, tmp_path, "render", "--catalog-version", version, *args, "-o", str(second)
+    )
     assert result.exit_code == 0, result.output
     assert second.read_bytes() == first.read_bytes()
     listed = invoke(runner, tmp_path, "versions").output.split()
@@ -58,8 +73,17 @@ def test_render_with_an_earlier_version_reproduces_the_poster(runner, tmp_path,
 
 
 def test_unknown_catalog_version_is_reported(runner, tmp_path):
-    result = invoke(runner, tmp_path, "render", "--catalog-version", "0123456789abcdef",
-                    "--choices", "travel-fund", "-o", str(tmp_path / "x.png"))
+    result = invoke(
+        runner,
+        tmp_path,
+        "render",
+        "--catalog-version",
+        "0123456789abcdef",
+        "--choices",
+        "travel-fund",
+        "-o",
+        str(tmp_path / "x.png"),
+    )
     assert result.exit_code == 1
     assert "no catalog version '0123456789abcdef'" in result.output
 

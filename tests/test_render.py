@@ -21,11 +21,30 @@ REFERENCES = DATA / "reference"
 # Picks that exercise each layout: long and short labels, city tags, several categories.
 SAMPLES = {
     "hero": (["wuhan-hot-dry-noodles", "parents-pension-insurance"], "小满"),
-    "list": (["shanghai-huaihai-road", "nanjing-plum-blossom-cake", "travel-fund",
-              "wuhan-whu-cherry-blossoms", "parents-pension-insurance"], "Lily 王"),
-    "grid": (["wuhan-hot-dry-noodles", "shanghai-huaihai-road", "nanjing-plum-blossom-cake",
-              "travel-fund", "wuhan-whu-cherry-blossoms", "parents-pension-insurance",
-              "wuhan-yellow-crane-tower", "wuhan-east-lake-greenway", "wuhan-yangtze-bridge"], ""),
+    "list": (
+        [
+            "shanghai-huaihai-road",
+            "nanjing-plum-blossom-cake",
+            "travel-fund",
+            "wuhan-whu-cherry-blossoms",
+            "parents-pension-insurance",
+        ],
+        "Lily 王",
+    ),
+    "grid": (
+        [
+            "wuhan-hot-dry-noodles",
+            "shanghai-huaihai-road",
+            "nanjing-plum-blossom-cake",
+            "travel-fund",
+            "wuhan-whu-cherry-blossoms",
+            "parents-pension-insurance",
+            "wuhan-yellow-crane-tower",
+            "wuhan-east-lake-greenway",
+            "wuhan-yangtze-bridge",
+        ],
+        "",
+    ),
 }
 
 
@@ -46,8 +65,11 @@ def assert_similar(image: Image.Image, reference_path, tolerance: float = 1.0) -
 
 
 def decode(image: Image.Image) -> list[str]:
-    return [result.text for result in zxingcpp.read_barcodes(image)
-            if result.format == zxingcpp.BarcodeFormat.QRCode]
+    return [
+        result.text
+        for result in zxingcpp.read_barcodes(image)
+        if result.format == zxingcpp.BarcodeFormat.QRCode
+    ]
 
 
 @pytest.mark.parametrize("layout", sorted(SAMPLES))
@@ -72,8 +94,7 @@ def test_same_inputs_give_the_same_bytes(default_version):
 
 
 @pytest.mark.parametrize("layout", sorted(SAMPLES))
-def test_qr_code_decodes_from_the_png_and_from_a_small_recompressed_jpeg(default_version,
-                                                                         layout):
+def test_qr_code_decodes_from_the_png_and_from_a_small_recompressed_jpeg(default_version, layout):
     png = render_png(default_version, sample(default_version, layout))
     image = Image.open(io.BytesIO(png))
     assert decode(image) == [URL]
@@ -88,18 +109,22 @@ def test_emoji_icons_are_drawn_in_colour(default_version):
     layout = default_version.layouts["hero"]
     x, y = layout.card_positions(2)[0]
     ix, iy, size, _ = layout.slots.icon.box
-    _, saturation, value = image.crop((x + ix, y + iy, x + ix + size, y + iy + size)
-                                      ).convert("HSV").split()
-    vivid = ImageChops.multiply(saturation.point(lambda p: 255 if p > 120 else 0),
-                                value.point(lambda p: 255 if p > 80 else 0))
+    _, saturation, value = (
+        image.crop((x + ix, y + iy, x + ix + size, y + iy + size)).convert("HSV").split()
+    )
+    vivid = ImageChops.multiply(
+        saturation.point(lambda p: 255 if p > 120 else 0),
+        value.point(lambda p: 255 if p > 80 else 0),
+    )
     saturated = vivid.histogram()[255]
     assert saturated > size * size * 0.05, "the noodle emoji should be drawn in colour"
 
 
 def test_name_is_drawn_where_the_layout_puts_it(default_version):
     with_name = render(default_version, sample(default_version, "hero"))
-    anonymous = render(default_version, make_poster(default_version, SAMPLES["hero"][0], "",
-                                                    URL, "hero"))
+    anonymous = render(
+        default_version, make_poster(default_version, SAMPLES["hero"][0], "", URL, "hero")
+    )
     box = default_version.layouts["hero"].name_line.box
     crop = (box[0], box[1], box[0] + box[2], box[1] + box[3])
     assert ImageChops.difference(with_name.crop(crop), anonymous.crop(crop)).getbbox()
@@ -108,13 +133,16 @@ def test_name_is_drawn_where_the_layout_puts_it(default_version):
     assert ImageChops.difference(with_name.crop(rest), anonymous.crop(rest)).getbbox() is None
 
 
-@pytest.mark.parametrize("name, words", [
-    ("小满\U000e0001", "invisible or control characters (U+E0001)"),
-    ("a\u202egnp.exe", "invisible or control characters (U+202E)"),
-    ("\U00013000王", "cannot draw: '\U00013000' (U+13000)"),
-    ("官方客服", "may not contain '官方'"),
-    ("一二三四五六七八九十一二三", "13 characters long; at most 12"),
-])
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("小满\U000e0001", "invisible or control characters (U+E0001)"),
+        ("a\u202egnp.exe", "invisible or control characters (U+202E)"),
+        ("\U00013000王", "cannot draw: '\U00013000' (U+13000)"),
+        ("官方客服", "may not contain '官方'"),
+        ("一二三四五六七八九十一二三", "13 characters long; at most 12"),
+    ],
+)
 def test_bad_names_are_refused_with_a_message(default_version, name, words):
     if "U+13000" in words and not fonts.undrawable("\U00013000"):
         pytest.fail("the fonts now draw U+13000; pick another undrawable character")
@@ -125,13 +153,16 @@ def test_bad_names_are_refused_with_a_message(default_version, name, words):
     assert isinstance(caught.value, UndrawableText) == ("cannot draw" in words)
 
 
-@pytest.mark.parametrize("picks, layout, words", [
-    ([], None, "pick between 1 and 12 choices; you picked 0"),
-    (["wuhan-hot-dry-noodles", "nope"], None, "unknown choice id: 'nope'"),
-    (["travel-fund", "travel-fund"], None, "repeated: travel-fund"),
-    (["travel-fund"], "grid", "layout 'grid' takes 7–12 picks; you picked 1"),
-    (["travel-fund"], "poster-9", "unknown layout 'poster-9'; choose one of: grid, hero, list"),
-])
+@pytest.mark.parametrize(
+    "picks, layout, words",
+    [
+        ([], None, "pick between 1 and 12 choices; you picked 0"),
+        (["wuhan-hot-dry-noodles", "nope"], None, "unknown choice id: 'nope'"),
+        (["travel-fund", "travel-fund"], None, "repeated: travel-fund"),
+        (["travel-fund"], "grid", "layout 'grid' takes 7–12 picks; you picked 1"),
+        (["travel-fund"], "poster-9", "unknown layout 'poster-9'; choose one of: grid, hero, list"),
+    ],
+)
 def test_bad_selections_are_refused_with_a_message(default_version, picks, layout, words):
     with pytest.raises(SelectionError) as caught:
         make_poster(default_version, picks, "", URL, layout)

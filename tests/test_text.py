@@ -12,12 +12,15 @@ def lines_of(content: str, width: int, size: int = 40, kind: str = "regular") ->
     return text.wrap(content, kind, size, width)
 
 
-@pytest.mark.parametrize("content", [
-    "我们去吃热干面，再去看看长江大桥。好不好？",
-    "「去淮海路」看看老洋房！《武汉》的早晨（过早）真热闹；你说呢：好！",
-    "梧桐树影斑驳，每扇窗后都藏着老故事……真的——好。",
-    "一二三四五六七八九十，一二三四五六七八九，一二三四五六七八。",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "我们去吃热干面，再去看看长江大桥。好不好？",
+        "「去淮海路」看看老洋房！《武汉》的早晨（过早）真热闹；你说呢：好！",
+        "梧桐树影斑驳，每扇窗后都藏着老故事……真的——好。",
+        "一二三四五六七八九十，一二三四五六七八九，一二三四五六七八。",
+    ],
+)
 @pytest.mark.parametrize("width", [120, 170, 250, 330, 410])
 def test_no_line_starts_or_ends_with_forbidden_punctuation(content, width):
     lines = lines_of(content, width)
@@ -66,8 +69,16 @@ def test_text_shrinks_before_it_is_cut():
 
 
 def test_text_that_cannot_fit_at_the_minimum_ends_with_an_ellipsis():
-    fitted = text.fit("梧桐树影斑驳，每扇窗后都藏着老故事，也藏着一座城市的记忆", "regular",
-                      40, 32, 2, 1.3, 300, 110)
+    fitted = text.fit(
+        "梧桐树影斑驳，每扇窗后都藏着老故事，也藏着一座城市的记忆",
+        "regular",
+        40,
+        32,
+        2,
+        1.3,
+        300,
+        110,
+    )
     assert fitted.truncated
     assert fitted.size == 32
     assert len(fitted.lines) == 2

@@ -25,13 +25,13 @@ def test_version_is_derived_from_content(write_catalog, catalog_text, default_ve
     assert comment_only.version == default_version.version, "comments are not content"
     edited = versions.load_sources(
         write_catalog(catalog_text.replace("label: 过早来碗热干面", "label: 过早吃碗热干面")),
-        ASSETS)
+        ASSETS,
+    )
     assert edited.version != default_version.version
     assert len(edited.version) == 16
 
 
-def test_a_catalog_edit_leaves_an_old_poster_pixel_identical(tmp_path, write_catalog,
-                                                             catalog_text):
+def test_a_catalog_edit_leaves_an_old_poster_pixel_identical(tmp_path, write_catalog, catalog_text):
     store = versions.VersionStore(tmp_path / "store")
     before = versions.load_sources(write_catalog(catalog_text), ASSETS)
     store.save(before)
@@ -41,7 +41,8 @@ def test_a_catalog_edit_leaves_an_old_poster_pixel_identical(tmp_path, write_cat
     # Staff edit the label of a picked choice and publish the catalog again.
     after = versions.load_sources(
         write_catalog(catalog_text.replace("label: 过早来碗热干面", "label: 过早吃碗热干面")),
-        ASSETS)
+        ASSETS,
+    )
     store.save(after)
     assert render_png(after, make_poster(after, PICKS, "小满", URL)) != original
 

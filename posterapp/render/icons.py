@@ -31,8 +31,10 @@ def _square(image: Image.Image, size: int) -> Image.Image:
     box = image.getbbox() or (0, 0, image.width, image.height)
     image = image.crop(box)
     scale = size / max(image.width, image.height)
-    scaled = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
-                          Image.Resampling.LANCZOS)
+    scaled = image.resize(
+        (max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+        Image.Resampling.LANCZOS,
+    )
     tile = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     tile.alpha_composite(scaled, ((size - scaled.width) // 2, (size - scaled.height) // 2))
     return tile

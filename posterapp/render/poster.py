@@ -38,14 +38,16 @@ def render(version: CatalogVersion, poster: Poster) -> Image.Image:
         content = element_text(key, element, catalog, poster)
         if content:
             set_text = text.fit_style(content, element)
-            text.draw(canvas, set_text, element.box, element.color, element.align,
-                      element.valign)
-    for choice_id, (x, y) in zip(poster.picks, layout.card_positions(len(poster.picks)),
-                                 strict=True):
+            text.draw(canvas, set_text, element.box, element.color, element.align, element.valign)
+    for choice_id, (x, y) in zip(
+        poster.picks, layout.card_positions(len(poster.picks)), strict=True
+    ):
         draw_card(canvas, version, layout, catalog.choice(choice_id), x, y)
     code = layout.qr
-    canvas.alpha_composite(qr.qr_tile(poster.url, code.size, code.color, code.background,
-                                      code.radius), (code.x, code.y))
+    canvas.alpha_composite(
+        qr.qr_tile(poster.url, code.size, code.color, code.background, code.radius),
+        (code.x, code.y),
+    )
     return canvas.convert("RGB")
 
 
@@ -65,8 +67,14 @@ def element_text(key: str, element: TextElement, catalog: Catalog, poster: Poste
         return element.if_no_name or ""
     campaign = catalog.campaign
     # Only these names are filled in; str.format would let a template reach attributes.
-    values = {"title": campaign.title, "slogan": campaign.slogan, "brand": campaign.brand,
-              "footer": campaign.footer, "name": poster.name, "count": str(len(poster.picks))}
+    values = {
+        "title": campaign.title,
+        "slogan": campaign.slogan,
+        "brand": campaign.brand,
+        "footer": campaign.footer,
+        "name": poster.name,
+        "count": str(len(poster.picks)),
+    }
     for field, value in values.items():
         template = template.replace("{" + field + "}", value)
     return template
@@ -89,8 +97,9 @@ def _background(version: CatalogVersion, layout_id: str) -> Image.Image:
             return image.convert("RGBA").resize(size, Image.Resampling.LANCZOS)
     down = Image.linear_gradient("L")  # 256×256, dark at the top, light at the bottom
     across = down.transpose(Image.Transpose.TRANSPOSE)  # dark at the left
-    ramp = {"vertical": down, "horizontal": across,
-            "diagonal": Image.blend(down, across, 0.5)}[spec.gradient.direction]
+    ramp = {"vertical": down, "horizontal": across, "diagonal": Image.blend(down, across, 0.5)}[
+        spec.gradient.direction
+    ]
     mask = ramp.resize(size, Image.Resampling.BICUBIC)
     top = Image.new("RGBA", size, spec.gradient.top)
     bottom = Image.new("RGBA", size, spec.gradient.bottom)
@@ -124,15 +133,21 @@ def draw_shapes(canvas: Image.Image, layout: Layout) -> None:
         fill_shape(canvas, shape.kind, shape.box, shape.fill, shape.radius)
 
 
-def draw_card(canvas: Image.Image, version: CatalogVersion, layout: Layout, choice: Choice,
-              x: int, y: int) -> None:
+def draw_card(
+    canvas: Image.Image, version: CatalogVersion, layout: Layout, choice: Choice, x: int, y: int
+) -> None:
     """Draw one choice's card with its top-left corner at (x, y)."""
     slots, card = layout.slots, layout.slots.card
     catalog = version.catalog
     accent = catalog.category(choice.category).color
     if card.border:
-        fill_shape(canvas, "rect", (x - 2, y - 2, card.width + 4, card.height + 4), card.border,
-                   card.radius + 2)
+        fill_shape(
+            canvas,
+            "rect",
+            (x - 2, y - 2, card.width + 4, card.height + 4),
+            card.border,
+            card.radius + 2,
+        )
     fill_shape(canvas, "rect", (x, y, card.width, card.height), card.fill, card.radius)
     if card.accent == "bar":
         bar_h = card.height - 2 * card.radius
@@ -141,8 +156,11 @@ def draw_card(canvas: Image.Image, version: CatalogVersion, layout: Layout, choi
     if slots.icon.backdrop == "circle":
         fill_shape(canvas, "circle", (x + ix, y + iy, size, size), accent + "1F")
     inset = size // 6 if slots.icon.backdrop == "circle" else 0
-    tile = (icons.image_tile(version.asset(choice.icon), size - 2 * inset)
-            if choice.icon_is_image else icons.emoji_tile(choice.icon, size - 2 * inset))
+    tile = (
+        icons.image_tile(version.asset(choice.icon), size - 2 * inset)
+        if choice.icon_is_image
+        else icons.emoji_tile(choice.icon, size - 2 * inset)
+    )
     canvas.alpha_composite(tile, (x + ix + inset, y + iy + inset))
     parts = [(slots.label, choice.label, slots.label.color)]
     if slots.description and choice.description:
@@ -150,8 +168,15 @@ def draw_card(canvas: Image.Image, version: CatalogVersion, layout: Layout, choi
     if slots.tag:
         parts.append((slots.tag, tag_text(catalog, choice), accent))
     for style, content, color in parts:
-        text.draw(canvas, text.fit_style(content, style), style.box, color, style.align,
-                  style.valign, offset=(x, y))
+        text.draw(
+            canvas,
+            text.fit_style(content, style),
+            style.box,
+            color,
+            style.align,
+            style.valign,
+            offset=(x, y),
+        )
 
 
 def tag_text(catalog: Catalog, choice: Choice) -> str:

@@ -57,8 +57,10 @@ def check_catalog(catalog: Catalog, layouts: dict[str, Layout], doc: Document) -
 def _check_emoji(doc: Document, path, icon: str) -> None:
     clusters = fonts.clusters(icon)
     if len(clusters) != 1 or not fonts.is_emoji_cluster(clusters[0]):
-        doc.add(path, f"icon {icon!r} must be exactly one emoji, or an image path like "
-                "icons/noodles.png")
+        doc.add(
+            path,
+            f"icon {icon!r} must be exactly one emoji, or an image path like icons/noodles.png",
+        )
     else:
         _glyphs(doc, path, icon)
 
@@ -71,8 +73,11 @@ def reachable(catalog: Catalog, layouts: dict[str, Layout]) -> list[Layout]:
     else:
         wanted = {r.layout for r in rules.rules} | {rules.default}
     low, high = catalog.campaign.min_picks, catalog.campaign.max_picks
-    found = [layouts[k] for k in wanted
-             if k in layouts and layouts[k].min_picks <= high and layouts[k].max_picks >= low]
+    found = [
+        layouts[k]
+        for k in wanted
+        if k in layouts and layouts[k].min_picks <= high and layouts[k].max_picks >= low
+    ]
     return sorted(found, key=lambda lay: (lay.min_picks, lay.max_picks, lay.id))
 
 
@@ -96,18 +101,27 @@ def _check_fit(catalog: Catalog, layout: Layout, doc: Document) -> None:
                 filled = template.replace("{" + field + "}", getattr(campaign, field))
                 filled = filled.replace("{count}", str(campaign.max_picks))
                 if _too_long(element, filled):
-                    doc.add(("campaign", field), f"does not fit the {key} line {where} even "
-                            f"at {element.smallest} px; keep it under about "
-                            f"{_capacity(element)} characters")
+                    doc.add(
+                        ("campaign", field),
+                        f"does not fit the {key} line {where} even "
+                        f"at {element.smallest} px; keep it under about "
+                        f"{_capacity(element)} characters",
+                    )
         if "{name}" in template:
             worst = template.replace("{name}", WIDE * campaign.name_max_length)
             if _too_long(element, worst):
-                doc.add(("campaign", "name_max_length"), f"a name of "
-                        f"{campaign.name_max_length} characters does not fit the name line "
-                        f"{where}; allow at most about {_capacity(element)} characters")
+                doc.add(
+                    ("campaign", "name_max_length"),
+                    f"a name of "
+                    f"{campaign.name_max_length} characters does not fit the name line "
+                    f"{where}; allow at most about {_capacity(element)} characters",
+                )
     slots = layout.slots
     for i, choice in enumerate(catalog.choices):
         if _too_long(slots.label, choice.label):
-            doc.add(("choices", i, "label"), f"'{choice.label}' does not fit its card {where} "
-                    f"even at {slots.label.smallest} px in {slots.label.max_lines} line(s); "
-                    f"keep labels under about {_capacity(slots.label)} characters")
+            doc.add(
+                ("choices", i, "label"),
+                f"'{choice.label}' does not fit its card {where} "
+                f"even at {slots.label.smallest} px in {slots.label.max_lines} line(s); "
+                f"keep labels under about {_capacity(slots.label)} characters",
+            )

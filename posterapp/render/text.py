@@ -45,15 +45,24 @@ def atoms(text: str) -> list[str]:
     """Split text into pieces that are never broken; a line may break between any two."""
     raw: list[str] = []
     for cluster in fonts.clusters(text):
-        if raw and cluster != " " and raw[-1] != " " and _is_word(cluster) \
-                and _is_word(raw[-1][-1]):
+        if (
+            raw
+            and cluster != " "
+            and raw[-1] != " "
+            and _is_word(cluster)
+            and _is_word(raw[-1][-1])
+        ):
             raw[-1] += cluster
         else:
             raw.append(cluster)
     out: list[str] = []
     for atom in raw:
-        if atom != " " and out and out[-1] != " " and (atom[0] in NO_START
-                                                       or out[-1][-1] in NO_END):
+        if (
+            atom != " "
+            and out
+            and out[-1] != " "
+            and (atom[0] in NO_START or out[-1][-1] in NO_END)
+        ):
             out[-1] += atom
         else:
             out.append(atom)
@@ -100,7 +109,7 @@ def wrap(text: str, kind: str, size: int, max_width: float) -> list[str]:
         while width(line, kind, size) > max_width and len(fonts.clusters(line)) > 1:
             head = _longest_prefix(line, kind, size, max_width)
             lines.append(head)
-            line = line[len(head):]
+            line = line[len(head) :]
     if line.strip():
         lines.append(line.rstrip())
     return lines
@@ -144,20 +153,27 @@ class SetText:
 
 
 @functools.lru_cache(maxsize=8192)
-def fit(text: str, kind: str, size: int, min_size: int, max_lines: int, line_height: float,
-        box_width: int, box_height: int) -> SetText:
+def fit(
+    text: str,
+    kind: str,
+    size: int,
+    min_size: int,
+    max_lines: int,
+    line_height: float,
+    box_width: int,
+    box_height: int,
+) -> SetText:
     """Set text as large as possible (``size`` down to ``min_size``), then cut with "…"."""
     current = size
     while True:
         lines_allowed = min(max_lines, int(box_height // (current * line_height)) or 1)
         lines = wrap(text, kind, current, box_width)
         if len(lines) <= lines_allowed:
-            return SetText(balance(text, kind, current, lines), current, kind, line_height,
-                           False)
+            return SetText(balance(text, kind, current, lines), current, kind, line_height, False)
         if current <= min_size:
             break
         current = max(min_size, current - max(1, math.ceil(current * 0.04)))
-    kept = lines[:lines_allowed - 1]
+    kept = lines[: lines_allowed - 1]
     kept.append(ellipsize(_remainder(text, kept), kind, current, box_width))
     return SetText(tuple(kept), current, kind, line_height, True)
 
@@ -190,12 +206,27 @@ def _remainder(text: str, lines: list[str]) -> str:
 
 def fit_style(text: str, style) -> SetText:
     """Fit text into a layout ``TextStyle``."""
-    return fit(text, style.font, style.size, style.smallest, style.max_lines, style.line_height,
-               style.box[2], style.box[3])
+    return fit(
+        text,
+        style.font,
+        style.size,
+        style.smallest,
+        style.max_lines,
+        style.line_height,
+        style.box[2],
+        style.box[3],
+    )
 
 
-def draw(canvas: Image.Image, set_text: SetText, box, color: str, align: str = "left",
-         valign: str = "top", offset: tuple[int, int] = (0, 0)) -> None:
+def draw(
+    canvas: Image.Image,
+    set_text: SetText,
+    box,
+    color: str,
+    align: str = "left",
+    valign: str = "top",
+    offset: tuple[int, int] = (0, 0),
+) -> None:
     """Draw set text into ``box`` (x, y, w, h) on an RGBA canvas, emoji in colour."""
     x0, y0, box_w, box_h = box
     x0 += offset[0]
@@ -214,8 +245,9 @@ def draw(canvas: Image.Image, set_text: SetText, box, color: str, align: str = "
         for run, emoji in runs(line):
             if emoji:
                 tile = icons.emoji_tile(run, size)
-                canvas.alpha_composite(tile, (round(x + size * (EMOJI_ADVANCE - 1) / 2),
-                                              round(baseline - size * 0.88)))
+                canvas.alpha_composite(
+                    tile, (round(x + size * (EMOJI_ADVANCE - 1) / 2), round(baseline - size * 0.88))
+                )
                 x += size * EMOJI_ADVANCE
             else:
                 pen.text((x, baseline), run, font=face, fill=color, anchor="ls")

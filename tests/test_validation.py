@@ -1,0 +1,542 @@
+"""Validation of catalogs and layouts: every kind of problem, where it is and what it says.
+
+Bad files are made by small textual edits of the shipped files; expected lines are found in
+the edited text, never written down by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from PIL import Image
+
+from posterapp import layouts, yamldoc
+from posterapp.cli import main
+from posterapp.errors import Problem
+from posterapp.render import fonts
+
+from .conftest import ASSETS, DEFAULT_CATALOG
+
+GRID = ASSETS / "layouts" / "grid.yaml"
+LAYOUT_IDS = sorted(p.stem for p in (ASSETS / "layouts").glob("*.yaml"))
+
+# The first choice of the shipped catalog, line by line, as the edits below rely on it.
+FIRST_ID = "  - id: wuhan-hot-dry-noodles"
+FIRST_LABEL = "    label: 过早来碗热干面"
+FIRST_ICON = '    icon: "🍜"'
+FIRST_DESCRIPTION = "    description: 芝麻酱拌得匀匀的，武汉的早晨从这碗面开始"
+SECOND_ID = "  - id: wuhan-hubu-alley-doupi"
+SECOND_ICON = '    icon: "🥘"'
+
+
+def lines_of(text: str, needle: str) -> list[int]:
+    """Return the 1-based numbers of the lines of ``text`` that contain ``needle``."""
+    return [n for n, line in enumerate(text.splitlines(), start=1) if needle in line]
+
+
+def line_of(text: str, needle: str) -> int:
+    """Return the number of the one line of ``text`` that contains ``needle``."""
+    found = lines_of(text, needle)
+    assert len(found) == 1, f"{needle!r} is on lines {found}, expected exactly one"
+    return found[0]
+
+
+def edit(text: str, old: str, new: str) -> str:
+    """Replace the first ``old`` in ``text`` by ``new``; fail if ``old`` is not there."""
+    assert old in text, f"{old!r} is not in the file any more"
+    return text.replace(old, new, 1)
+
+
+def at(problems: list[Problem], path: str) -> Problem:
+    """Return the one problem reported at key path ``path``."""
+    found = [p for p in problems if p.path == path]
+    assert len(found) == 1, f"expected one problem at {path!r}, got: {problems}"
+    return found[0]
+
+
+def assert_reads(problem: Problem, line: int, words: list[str]) -> None:
+    """Check the problem's file name, line and the words a person reads in it."""
+    assert Path(problem.file).name == "catalog.yaml"
+    assert problem.line == line, str(problem)
+    for word in words:
+        assert word in problem.message, f"{word!r} not in {problem.message!r}"
+
+
+def shipped(key: str) -> list[str]:
+    """Return the ids of the shipped catalog's categories or regions."""
+    return [item["id"] for item in yaml.safe_load(DEFAULT_CATALOG.read_text("utf-8"))[key]]
+
+
+# --- catalogs -----------------------------------------------------------------------------
+
+
+def test_the_shipped_catalog_has_no_problems(catalog_problems, catalog_text):
+    assert catalog_problems(catalog_text) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle"),
+    [
+        pytest.param(FIRST_LABEL, "  " + FIRST_LABEL, "      label:", id="bad-indent"),
+        pytest.param(FIRST_LABEL, "\t" + FIRST_LABEL.lstrip(), "\tlabel:", id="tab"),
+    ],
+)
+def test_yaml_syntax_error_points_at_the_broken_line(
+    catalog_problems, catalog_text, old, new, needle
+):
+    text = edit(catalog_text, old, new)
+    [problem] = catalog_problems(text)
+    assert (problem.path, problem.line) == ("", line_of(text, needle))
+    assert "YAML syntax error" in problem.message
+
+
+def test_unclosed_quote_names_the_line_where_the_quote_opens(catalog_problems, catalog_text):
+    text = edit(catalog_text, FIRST_LABEL, "    label: '过早来碗热干面")
+    quote_line = line_of(text, "label: '过早")
+    [problem] = catalog_problems(text)
+    assert "YAML syntax error" in problem.message
+    assert problem.line == quote_line or f"line {quote_line}" in problem.message, str(problem)
+
+
+def test_unsafe_tag_is_refused_and_never_run(catalog_problems, catalog_text, tmp_path):
+    pwned = tmp_path / "pwned"
+    text = edit(
+        catalog_text, FIRST_ICON, f'    icon: !!python/object/apply:os.system ["touch {pwned}"]'
+    )
+    [problem] = catalog_problems(text)
+    assert problem.path == "choices[0].icon"
+    assert_reads(
+        problem, line_of(text, "!!python"), ["tag !!python/object/apply:os.system is not allowed"]
+    )
+    assert not pwned.exists()
+
+
+def test_unsafe_tag_on_a_key_is_refused_not_a_crash(catalog_problems, catalog_text):
+    text = edit(catalog_text, FIRST_LABEL, "    !!python/name:os.system label: 过早来碗热干面")
+    problems = catalog_problems(text)
+    assert [p.line for p in problems] == [line_of(text, "!!python")]
+    assert "tag !!python/name:os.system is not allowed" in problems[0].message
+
+
+# Edits and the problem each makes at its path: (old, new, needle on its line, path, words).
+CATALOG_EDITS = [
+    pytest.param(
+        FIRST_LABEL,
+        "    lable: 过早来碗热干面",
+        "lable:",
+        "choices[0].lable",
+        ["unknown key 'lable'", "did you mean 'label'"],
+        id="unknown-key",
+    ),
+    pytest.param(
+        FIRST_ID,
+        "  - id: no",
+        "  - id: no",
+        "choices[0].id",
+        ["must be text", "yes/no value", "in quotes"],
+        id="id-read-as-yes-no",
+    ),
+    pytest.param(
+        "  min_picks: 1\n",
+        '  min_picks: "3"\n',
+        '  min_picks: "3"',
+        "campaign.min_picks",
+        ["must be a whole number", "'3'"],
+        id="number-as-text",
+    ),
+    pytest.param(
+        FIRST_LABEL + "\n", "", FIRST_ID, "choices[0].label", ["is required"], id="missing-key"
+    ),
+    pytest.param(
+        FIRST_ICON,
+        "    icon: icons/nope.png",
+        "icons/nope.png",
+        "choices[0].icon",
+        ["assets/icons/nope.png", "does not exist"],
+        id="icon-missing",
+    ),
+    pytest.param(
+        FIRST_ICON,
+        "    icon: ../../etc/passwd.png",
+        "passwd",
+        "choices[0].icon",
+        ["'../../etc/passwd.png'", "outside assets"],
+        id="icon-leaves-assets",
+    ),
+    pytest.param(
+        FIRST_ICON,
+        "    icon: /etc/passwd",
+        "passwd",
+        "choices[0].icon",
+        ["'/etc/passwd'", "inside assets"],
+        id="icon-absolute",
+    ),
+    pytest.param(
+        "  min_picks: 1\n",
+        "  min_picks: 13\n",
+        "  min_picks: 13",
+        "campaign.min_picks",
+        ["min_picks (13) is more than max_picks (12)"],
+        id="min-above-max",
+    ),
+    pytest.param(
+        "  max_picks: 12\n",
+        "  max_picks: 200\n",
+        "  max_picks: 200",
+        "campaign.max_picks",
+        ["max_picks is 200", "only 105 choices"],
+        id="max-above-choices",
+    ),
+    pytest.param(
+        FIRST_ICON,
+        '    icon: "ab"',
+        'icon: "ab"',
+        "choices[0].icon",
+        ["'ab'", "exactly one emoji"],
+        id="icon-letters",
+    ),
+    pytest.param(
+        FIRST_ICON,
+        '    icon: "🍜🍜"',
+        'icon: "🍜🍜"',
+        "choices[0].icon",
+        ["'🍜🍜'", "exactly one emoji"],
+        id="icon-two-emoji",
+    ),
+    pytest.param(
+        "{layout: hero,",
+        "{layout: x,",
+        "{layout: x,",
+        "campaign.layout_rules.rules[0].layout",
+        ["no layout 'x'", f"layouts are: {', '.join(LAYOUT_IDS)}"],
+        id="rule-layout",
+    ),
+    pytest.param(
+        '    color: "#C0392B"',
+        "    color: red",
+        "color: red",
+        "categories[0].color",
+        ["'red' is not a colour", "#RRGGBB"],
+        id="colour",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "needle", "path", "words"), CATALOG_EDITS)
+def test_catalog_problem_is_located_and_explained(
+    catalog_problems, catalog_text, old, new, needle, path, words
+):
+    text = edit(catalog_text, old, new)
+    assert_reads(at(catalog_problems(text), path), line_of(text, needle), words)
+
+
+def test_duplicate_id_points_at_the_second_and_names_the_first(catalog_problems, catalog_text):
+    text = edit(catalog_text, SECOND_ID, FIRST_ID)
+    first, second = lines_of(text, FIRST_ID)
+    [problem] = catalog_problems(text)
+    assert problem.path == "choices[1].id"
+    assert_reads(problem, second, ["duplicate id 'wuhan-hot-dry-noodles'", f"line {first}"])
+
+
+def test_duplicate_key_points_at_the_second_and_names_the_first(catalog_problems, catalog_text):
+    text = edit(catalog_text, FIRST_LABEL, FIRST_LABEL + "\n    label: 再来一碗")
+    first, second = line_of(text, FIRST_LABEL), line_of(text, "label: 再来一碗")
+    [problem] = catalog_problems(text)
+    assert problem.path == "choices[0].label"
+    assert_reads(problem, second, ["key 'label' appears twice", f"line {first}"])
+
+
+@pytest.mark.parametrize(
+    ("key", "old", "new", "path", "words"),
+    [
+        pytest.param(
+            "categories",
+            "    category: food",
+            "    category: snacks",
+            "choices[0].category",
+            ["unknown category 'snacks'"],
+            id="category",
+        ),
+        pytest.param(
+            "regions",
+            "    region: wuhan",
+            "    region: atlantis",
+            "choices[0].region",
+            ["unknown region 'atlantis'", "'nationwide'"],
+            id="region",
+        ),
+    ],
+)
+def test_unknown_category_or_region_lists_the_allowed_ones(
+    catalog_problems, catalog_text, key, old, new, path, words
+):
+    text = edit(catalog_text, old, new)
+    problem = at(catalog_problems(text), path)
+    assert_reads(problem, line_of(text, new), [*words, ", ".join(sorted(shipped(key)))])
+
+
+@pytest.fixture
+def assets_copy(tmp_path) -> Path:
+    """A temporary assets folder: the shipped layouts and a few icon files."""
+    assets = tmp_path / "assets"
+    shutil.copytree(ASSETS / "layouts", assets / "layouts")
+    icons = assets / "icons"
+    icons.mkdir()
+    Image.new("RGB", (64, 64), "#C0392B").save(icons / "fine.png")
+    noise = Image.frombytes("RGB", (600, 600), os.urandom(600 * 600 * 3))
+    noise.save(icons / "heavy.png")
+    Image.new("RGB", (1100, 1000), "#C0392B").save(icons / "huge.png")
+    (icons / "fake.png").write_bytes(b"this is not a picture")
+    (icons / "notes.txt").write_text("not an icon", encoding="utf-8")
+    (icons / "escape.png").symlink_to("/etc/hostname")
+    return assets
+
+
+@pytest.mark.parametrize(
+    ("icon", "words"),
+    [
+        pytest.param("heavy.png", ["assets/icons/heavy.png", "KB", "at most 512 KB"], id="bytes"),
+        pytest.param("huge.png", ["1100×1000 pixels", "1024×1024"], id="pixels"),
+        pytest.param(
+            "fake.png", ["assets/icons/fake.png", "is not a readable image"], id="not-an-image"
+        ),
+        pytest.param(
+            "notes.txt", ["'icons/notes.txt'", "PNG, JPEG or WebP"], id="not-a-picture-type"
+        ),
+        pytest.param("escape.png", ["'icons/escape.png'", "outside assets"], id="symlink-out"),
+    ],
+)
+def test_bad_icon_file(catalog_problems, catalog_text, assets_copy, icon, words):
+    text = edit(catalog_text, FIRST_ICON, f"    icon: icons/{icon}")
+    problems = catalog_problems(text, assets=assets_copy)
+    assert_reads(at(problems, "choices[0].icon"), line_of(text, f"icons/{icon}"), words)
+
+
+def test_a_small_icon_image_inside_assets_is_fine(catalog_problems, catalog_text, assets_copy):
+    assert (
+        catalog_problems(
+            edit(catalog_text, FIRST_ICON, "    icon: icons/fine.png"), assets=assets_copy
+        )
+        == []
+    )
+
+
+def test_label_too_long_for_its_card_names_every_layout(catalog_problems, catalog_text):
+    label = ("过早来碗热干面" * 5)[:30]
+    text = edit(catalog_text, FIRST_LABEL, f"    label: {label}")
+    problems = catalog_problems(text)
+    assert {p.path for p in problems} == {"choices[0].label"}
+    assert {p.line for p in problems} == {line_of(text, label)}
+    for layout_id in LAYOUT_IDS:
+        [problem] = [p for p in problems if f"layout '{layout_id}'" in p.message]
+        assert "does not fit" in problem.message
+        assert label in problem.message
+
+
+@pytest.mark.parametrize("char", ["\ue000", "\U00013000"], ids=["private-use", "hieroglyph"])
+def test_character_no_font_can_draw(catalog_problems, catalog_text, char):
+    assert fonts.undrawable(char) == [char], "a shipped font draws it; pick another character"
+    text = edit(catalog_text, FIRST_LABEL, f"    label: 过早来碗{char}热干面")
+    problem = at(catalog_problems(text), "choices[0].label")
+    assert_reads(
+        problem, line_of(text, char), ["no poster font can draw", f"'{char}'", f"U+{ord(char):04X}"]
+    )
+
+
+def test_anchor_and_alias_are_refused_where_they_are_written(catalog_problems, catalog_text):
+    text = edit(catalog_text, FIRST_ICON, '    icon: &noodles "🍜"')
+    text = edit(text, SECOND_ICON, "    icon: *noodles")
+    anchor, alias = catalog_problems(text)
+    assert_reads(anchor, line_of(text, "&noodles"), ["anchors and aliases", "not allowed"])
+    assert_reads(alias, line_of(text, "*noodles"), ["anchors and aliases", "not allowed"])
+
+
+def test_nesting_too_deep_is_refused(catalog_problems, catalog_text):
+    deep = "[" * 15 + "x" + "]" * 15
+    text = edit(catalog_text, FIRST_DESCRIPTION, f"    description: {deep}")
+    [problem] = catalog_problems(text)
+    assert problem.path.startswith("choices[0].description[0]")
+    assert_reads(problem, line_of(text, deep), [f"nested more than {yamldoc.MAX_DEPTH} levels"])
+
+
+def test_file_too_big_is_refused(catalog_problems, catalog_text):
+    text = catalog_text + "# " + "x" * yamldoc.MAX_BYTES + "\n"
+    [problem] = catalog_problems(text)
+    assert problem.path == ""
+    assert_reads(problem, 0, [f"{len(text.encode()):,} bytes", "at most 1,000,000"])
+
+
+def test_text_too_big_in_bytes_is_refused_when_given_as_str():
+    text = "title: " + "美" * 400_000 + "\n"
+    assert len(text) < yamldoc.MAX_BYTES < len(text.encode())
+    doc = yamldoc.parse(text, "catalog.yaml")
+    assert [p.message for p in doc.problems if "bytes" in p.message], doc.problems
+
+
+def test_every_problem_is_reported_at_once_sorted_by_line(catalog_problems, catalog_text):
+    text = edit(catalog_text, "  max_picks: 12\n", "  max_picks: twelve\n")
+    text = edit(text, '    color: "#1F6FB2"', "    color: blue")
+    text = edit(text, FIRST_LABEL, "    lable: 过早来碗热干面")
+    text = edit(text, "  - id: wuhan-duck-neck", "  - id: no")
+    expected = [
+        (line_of(text, "max_picks: twelve"), "campaign.max_picks"),
+        (line_of(text, "color: blue"), "categories[1].color"),
+        (line_of(text, FIRST_ID), "choices[0].label"),  # its label is now missing
+        (line_of(text, "lable:"), "choices[0].lable"),
+        (line_of(text, "  - id: no"), "choices[2].id"),
+    ]
+    problems = catalog_problems(text)
+    assert [(p.line, p.path) for p in problems] == sorted(expected)
+
+
+def test_schema_and_cross_check_problems_are_reported_together(catalog_problems, catalog_text):
+    text = edit(catalog_text, FIRST_LABEL, "    lable: 过早来碗热干面")
+    text = edit(text, SECOND_ID, "  - id: wuhan-duck-neck")
+    text = edit(text, "    region: nanjing", "    region: atlantis")
+    paths = {p.path for p in catalog_problems(text)}
+    assert {"choices[0].lable", "choices[2].id", "choices[4].region"} <= paths
+
+
+# --- layouts ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", sorted((ASSETS / "layouts").glob("*.yaml")), ids=lambda p: p.stem)
+def test_the_shipped_layouts_have_no_problems(path):
+    layout, doc = layouts.parse(path.read_text("utf-8"), path.name, ASSETS)
+    assert doc.problems == []
+    assert layout.id == path.stem
+
+
+# Edits of grid.yaml: (old, new, needle on the problem's line, path, words).
+LAYOUT_EDITS = [
+    pytest.param(
+        "subtitle: {",
+        "subtitel: {",
+        "subtitel:",
+        "subtitel",
+        ["unknown key 'subtitel'", "did you mean 'subtitle'"],
+        id="unknown-key",
+    ),
+    pytest.param(
+        "brand: {box: [70, 76, 500, 48]",
+        "brand: {box: [900, 76, 500, 48]",
+        "brand:",
+        "brand.box",
+        ["[900, 76, 500, 48]", "not inside", "1080×1920"],
+        id="outside-canvas",
+    ),
+    pytest.param(
+        "footer: {box: [70, 1600, 610, 110]",
+        "footer: {box: [700, 1600, 300, 110]",
+        "qr:",
+        "qr",
+        ["qr overlaps footer"],
+        id="overlap",
+    ),
+    pytest.param(
+        "size: 290,", "size: 200,", "qr:", "qr.size", ["200 px", "at least 240"], id="qr-too-small"
+    ),
+    pytest.param(
+        "max_picks: 12",
+        "max_picks: 15",
+        "  box: [60, 420, 960, 1100]",
+        "slots.box",
+        ["15 cards", "960×1100"],
+        id="too-many-cards",
+    ),
+    pytest.param(
+        "id: grid",
+        "id: tiles",
+        "id: tiles",
+        "id",
+        ["id 'tiles'", "'grid.yaml'"],
+        id="id-not-file-name",
+    ),
+    pytest.param(
+        "background:\n",
+        'background:\n  color: "#000000"\n',
+        "background:",
+        "background",
+        ["exactly one of color, gradient or image", "color, gradient"],
+        id="colour-and-gradient",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "needle", "path", "words"), LAYOUT_EDITS)
+def test_layout_problem_is_located_and_explained(old, new, needle, path, words):
+    text = edit(GRID.read_text("utf-8"), old, new)
+    _, doc = layouts.parse(text, "grid.yaml", ASSETS)
+    problem = at(doc.problems, path)
+    assert (problem.file, problem.line) == ("grid.yaml", line_of(text, needle))
+    for word in words:
+        assert word in problem.message, f"{word!r} not in {problem.message!r}"
+
+
+# --- the posterapp validate command -------------------------------------------------------
+
+
+def validate(runner, tmp_path, *files: Path):
+    return runner.invoke(
+        main,
+        [
+            "--assets",
+            str(ASSETS),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "validate",
+            *map(str, files),
+        ],
+    )
+
+
+def test_validate_lists_every_problem_as_file_line_path_message(
+    runner, write_catalog, catalog_text, tmp_path
+):
+    text = edit(catalog_text, '    color: "#C0392B"', "    color: red")
+    text = edit(text, "  - id: wuhan-duck-neck", "  - id: no")
+    result = validate(runner, tmp_path, write_catalog(text))
+    assert result.exit_code == 1
+    lines = [line.strip() for line in result.output.splitlines()]
+    assert "2 problems found" in result.output
+    color = line_of(text, "color: red")
+    assert any(
+        re.fullmatch(
+            rf"\S*catalog\.yaml:{color}: categories\[0\]\.color: 'red' is not "
+            r"a colour.*",
+            line,
+        )
+        for line in lines
+    ), result.output
+    no = line_of(text, "  - id: no")
+    assert any(
+        re.fullmatch(
+            rf"\S*catalog\.yaml:{no}: choices\[2\]\.id: must be text, but YAML "
+            r"read a yes/no value.*",
+            line,
+        )
+        for line in lines
+    ), result.output
+
+
+def test_validate_bad_layout_file(runner, tmp_path):
+    path = tmp_path / "layouts" / "grid.yaml"
+    path.parent.mkdir()
+    text = edit(GRID.read_text("utf-8"), "size: 290,", "size: 200,")
+    path.write_text(text, encoding="utf-8")
+    result = validate(runner, tmp_path, path)
+    assert result.exit_code == 1
+    assert f"grid.yaml:{line_of(text, 'qr:')}: qr.size: the QR code is 200 px" in result.output
+
+
+def test_validate_good_catalog_prints_one_summary_line(runner, tmp_path):
+    result = validate(runner, tmp_path, DEFAULT_CATALOG)
+    assert result.exit_code == 0, result.output
+    [line] = result.output.splitlines()
+    assert "105 choices" in line
+    assert re.search(r"version [0-9a-f]{16}$", line), line
