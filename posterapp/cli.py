@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from .render import proof
 from .render.poster import render_png
 from .render.sheet import sheet as render_sheet
 from .selection import make_poster
+from .store import Store
 
 DEFAULT_URL = "http://localhost:8000/"
 
@@ -21,11 +23,18 @@ DEFAULT_URL = "http://localhost:8000/"
 class Context:
     def __init__(self, assets: Path, data_dir: Path):
         self.assets = assets
-        self.store = versions.VersionStore(data_dir / "catalogs")
+        self.data_dir = data_dir
+
+    @functools.cached_property
+    def store(self) -> Store:
+        store = Store(settings.database_url(self.data_dir, settings.DATABASE_URL.value()))
+        store.create_schema()
+        return store
 
     def load(self, catalog: Path) -> versions.CatalogVersion:
+        """Load a catalog from its files and keep its version, so posters can be remade."""
         version = versions.load_sources(catalog, self.assets)
-        self.store.save(version)
+        self.store.save_version(version)
         return version
 
 
@@ -120,7 +129,7 @@ def render(
 ) -> None:
     """Render one poster to a PNG file."""
     try:
-        version = ctx.store.load(catalog_version) if catalog_version else ctx.load(catalog)
+        version = ctx.store.load_version(catalog_version) if catalog_version else ctx.load(catalog)
         poster = make_poster(
             version, [p.strip() for p in picks.split(",") if p.strip()], name, url, layout
         )
@@ -189,5 +198,5 @@ def demo(ctx: Context, catalog: Path, output_dir: Path) -> None:
 @click.pass_obj
 def list_versions(ctx: Context) -> None:
     """List the stored catalog versions, oldest first."""
-    for version_id in ctx.store.ids():
+    for version_id in ctx.store.version_ids():
         click.echo(version_id)

@@ -1,7 +1,8 @@
 """Settings, each declared once with its default and what it is for.
 
-Every setting can be given in the environment as ``POSTERAPP_<NAME>``; the web app reads the
-same names from its config.
+Every setting can be given in the environment as ``POSTERAPP_<NAME>``. The web app takes
+these defaults into its config and then reads the environment with Flask's
+``from_prefixed_env("POSTERAPP")``; the CLI reads the environment directly.
 """
 
 from __future__ import annotations
@@ -44,9 +45,32 @@ CATALOG = define(
 DATA_DIR = define(
     "DATA_DIR",
     str(ROOT / "instance"),
-    "where posterapp keeps its data: stored catalog versions, the database, images",
+    "where posterapp keeps its files: the SQLite database (by default) and rendered images",
+)
+DATABASE_URL = define(
+    "DATABASE_URL",
+    "",
+    "SQLAlchemy URL of the database (postgresql+psycopg://…); empty: SQLite in DATA_DIR",
+)
+PUBLIC_URL = define(
+    "PUBLIC_URL",
+    "http://localhost:8000",
+    "the address people reach posterapp at; every absolute URL and QR code starts with it",
+)
+SECRET_KEY = define(
+    "SECRET_KEY",
+    "dev-only-not-secret",
+    "signs cookies; set a long random value in production",
 )
 
 
 def path(setting: Setting) -> Path:
     return Path(setting.value())
+
+
+def database_url(data_dir: Path, url: str = "") -> str:
+    """Return the database URL to use: the one given, or SQLite in ``data_dir``."""
+    if url:
+        return url
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data_dir.resolve() / 'posterapp.db'}"

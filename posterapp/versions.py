@@ -1,18 +1,16 @@
 """Catalog versions: a catalog with its layouts and images, named by a hash of its content.
 
-A poster records the version it was made with. Versions are kept in an immutable,
-content-addressed store (``DATA_DIR/versions/<version>.json`` plus ``blobs/<sha256>`` for
-images), so a poster made before any later edit of the catalog, a layout or an icon still
-renders pixel-identically from its own version.
+A poster records the version it was made with. Versions are kept, never changed, in the
+store (``posterapp.store``), keyed by that hash, with their images keyed by SHA-256; so a
+poster made before any later edit of the catalog, a layout or an icon still renders
+pixel-identically from its own version.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-import os
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,63 +110,29 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-class VersionStore:
-    """Immutable, content-addressed storage of catalog versions under ``root``."""
-
-    def __init__(self, root: Path):
-        self.root = Path(root)
-
-    def save(self, version: CatalogVersion) -> str:
-        """Store ``version`` (a no-op if it is already there) and return its id."""
-        for data in version.assets.values():
-            _write_once(self.root / "blobs" / _sha256(data), data)
-        _write_once(
-            self.root / "versions" / f"{version.version}.json", _canonical(version.manifest())
-        )
-        return version.version
-
-    def load(self, version_id: str) -> CatalogVersion:
-        """Load a stored version; raise VersionNotFound for unknown or tampered ids."""
-        return _load(self.root.resolve(), version_id)
-
-    def ids(self) -> list[str]:
-        """Return stored version ids, oldest first."""
-        files = (self.root / "versions").glob("*.json")
-        return [p.stem for p in sorted(files, key=lambda p: (p.stat().st_mtime, p.name))]
+def encode(version: CatalogVersion) -> bytes:
+    """Return the canonical manifest to store; its hash is the version id."""
+    return _canonical(version.manifest())
 
 
-@functools.lru_cache(maxsize=64)
-def _load(root: Path, version_id: str) -> CatalogVersion:
-    if not (len(version_id) == 16 and all(c in "0123456789abcdef" for c in version_id)):
-        raise VersionNotFound(f"no catalog version '{version_id}'")
-    path = root / "versions" / f"{version_id}.json"
-    try:
-        manifest = json.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise VersionNotFound(f"no catalog version '{version_id}'") from None
-    catalog = Catalog.model_validate(manifest["catalog"], strict=False)
-    layouts = {k: Layout.model_validate(v, strict=False) for k, v in manifest["layouts"].items()}
-    assets = {p: (root / "blobs" / sha).read_bytes() for p, sha in manifest["assets"].items()}
+def blobs(version: CatalogVersion) -> dict[str, bytes]:
+    """Return the version's images by their SHA-256, as stored beside the manifest."""
+    return {_sha256(data): data for data in version.assets.values()}
+
+
+def is_version_id(value: str) -> bool:
+    return len(value) == 16 and all(c in "0123456789abcdef" for c in value)
+
+
+def decode(version_id: str, manifest: bytes, blob: Callable[[str], bytes]) -> CatalogVersion:
+    """Rebuild a stored version, fetching images with ``blob(sha256)``; check its hash."""
+    data = json.loads(manifest)
+    catalog = Catalog.model_validate(data["catalog"], strict=False)
+    layouts = {k: Layout.model_validate(v, strict=False) for k, v in data["layouts"].items()}
+    assets = {path: blob(sha) for path, sha in data["assets"].items()}
     loaded = build(catalog, layouts, assets)
     if loaded.version != version_id:
         raise VersionNotFound(
             f"catalog version '{version_id}' is damaged: its content hashes to '{loaded.version}'"
         )
     return loaded
-
-
-def _write_once(path: Path, data: bytes) -> None:
-    """Write a content-addressed file atomically; an existing file is never rewritten."""
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from posterapp import versions
 from posterapp.errors import InvalidSource, Problem
+from posterapp.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
@@ -50,6 +51,15 @@ def catalog_problems(write_catalog):
         return []
 
     return problems
+
+
+@pytest.fixture
+def store(tmp_path):
+    """An empty SQLite store in a temporary folder."""
+    found = Store(f"sqlite:///{tmp_path / 'posterapp.db'}")
+    found.create_schema()
+    yield found
+    found.close()
 
 
 @pytest.fixture

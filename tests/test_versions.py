@@ -6,11 +6,13 @@ import json
 import shutil
 
 import pytest
+import sqlalchemy as sa
 
 from posterapp import versions
 from posterapp.errors import VersionNotFound
 from posterapp.render.poster import render_png
 from posterapp.selection import make_poster
+from posterapp.store import Store, _load_version, catalog_versions
 
 from .conftest import ASSETS
 
@@ -32,9 +34,10 @@ def test_version_is_derived_from_content(write_catalog, catalog_text, default_ve
 
 
 def test_a_catalog_edit_leaves_an_old_poster_pixel_identical(tmp_path, write_catalog, catalog_text):
-    store = versions.VersionStore(tmp_path / "store")
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    store.create_schema()
     before = versions.load_sources(write_catalog(catalog_text), ASSETS)
-    store.save(before)
+    store.save_version(before)
     poster = make_poster(before, PICKS, "小满", URL)
     original = render_png(before, poster)
 
@@ -43,14 +46,14 @@ def test_a_catalog_edit_leaves_an_old_poster_pixel_identical(tmp_path, write_cat
         write_catalog(catalog_text.replace("label: 过早来碗热干面", "label: 过早吃碗热干面")),
         ASSETS,
     )
-    store.save(after)
+    store.save_version(after)
     assert render_png(after, make_poster(after, PICKS, "小满", URL)) != original
 
-    versions._load.cache_clear()  # as a fresh process would: read the version from disk
-    reloaded = store.load(before.version)
+    _load_version.cache_clear()  # as a fresh process would: read the version from disk
+    reloaded = store.load_version(before.version)
     assert reloaded.catalog.choice("wuhan-hot-dry-noodles").label == "过早来碗热干面"
     assert render_png(reloaded, poster) == original
-    assert store.ids() == [before.version, after.version]
+    assert store.version_ids() == [before.version, after.version]
 
 
 def test_an_icon_image_is_kept_with_its_version(tmp_path, write_catalog, catalog_text):
@@ -62,41 +65,42 @@ def test_an_icon_image_is_kept_with_its_version(tmp_path, write_catalog, catalog
     (assets / "icons").mkdir()
     Image.new("RGBA", (64, 64), "#E0472B").save(assets / "icons" / "noodles.png")
     text = catalog_text.replace('icon: "🍜"', "icon: icons/noodles.png", 1)
-    store = versions.VersionStore(tmp_path / "store")
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    store.create_schema()
     before = versions.load_sources(write_catalog(text), assets)
-    store.save(before)
+    store.save_version(before)
     original = render_png(before, make_poster(before, PICKS, "", URL))
 
     Image.new("RGBA", (64, 64), "#2B6BE0").save(assets / "icons" / "noodles.png")
     after = versions.load_sources(write_catalog(text), assets)
     assert after.version != before.version
-    versions._load.cache_clear()
-    assert render_png(store.load(before.version), make_poster(before, PICKS, "", URL)) == original
+    _load_version.cache_clear()
+    assert (
+        render_png(store.load_version(before.version), make_poster(before, PICKS, "", URL))
+        == original
+    )
 
 
 @pytest.mark.parametrize("bad", ["nope", "../../etc/passwd", "0123456789abcdef", "ABCDEF"])
-def test_unknown_or_malformed_versions_are_not_found(tmp_path, bad):
+def test_unknown_or_malformed_versions_are_not_found(store, bad):
     with pytest.raises(VersionNotFound, match="no catalog version"):
-        versions.VersionStore(tmp_path).load(bad)
+        store.load_version(bad)
 
 
-def test_a_tampered_stored_version_is_refused(tmp_path, default_version):
-    store = versions.VersionStore(tmp_path)
-    store.save(default_version)
-    path = tmp_path / "versions" / f"{default_version.version}.json"
-    manifest = json.loads(path.read_text())
-    manifest["catalog"]["choices"][0]["label"] = "被改过的标签"
-    path.write_text(json.dumps(manifest))
-    versions._load.cache_clear()
+def test_a_tampered_stored_version_is_refused(store, default_version):
+    store.save_version(default_version)
+    table = catalog_versions
+    with store.engine.begin() as db:
+        row = table.c.version == default_version.version
+        manifest = json.loads(db.scalar(sa.select(table.c.manifest).where(row)))
+        manifest["catalog"]["choices"][0]["label"] = "被改过的标签"
+        db.execute(table.update().where(row).values(manifest=json.dumps(manifest).encode()))
+    _load_version.cache_clear()
     with pytest.raises(VersionNotFound, match="damaged"):
-        store.load(default_version.version)
+        store.load_version(default_version.version)
 
 
-def test_saving_is_idempotent_and_never_rewrites(tmp_path, default_version):
-    store = versions.VersionStore(tmp_path)
-    store.save(default_version)
-    path = tmp_path / "versions" / f"{default_version.version}.json"
-    stamp = path.stat().st_mtime_ns
-    store.save(default_version)
-    assert path.stat().st_mtime_ns == stamp
-    assert store.ids() == [default_version.version]
+def test_saving_is_idempotent_and_never_rewrites(store, default_version):
+    store.save_version(default_version)
+    store.save_version(default_version)
+    assert store.version_ids() == [default_version.version]

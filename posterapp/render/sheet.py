@@ -35,7 +35,7 @@ def sheet(version) -> Image.Image:
     catalog = version.catalog
     shown = reachable(catalog, version.layouts)
     width = MARGIN + len(shown) * (THUMB_W + MARGIN)
-    height = CAPTION + THUMB_H + MARGIN + 90
+    height = CAPTION + THUMB_H + 110
     page = Image.new("RGBA", (width, height), "#ECEEF2")
     header = f"{catalog.campaign.title} · {len(catalog.choices)} 个选项 · 版本 {version.version}"
     text.draw(
