@@ -1,1 +1,35 @@
-"""posterapp: personal "美好生活" posters from a catalog of choices, with a QR code to share."""
+"""posterapp: personal "美好生活" posters from a catalog of choices, with a QR code to share.
+
+Served as ``gunicorn 'posterapp:create_app()'``; configured from ``POSTERAPP_*`` variables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from . import settings
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure an instance of the Flask application."""
+    app = Flask(__name__)
+    app.config.from_mapping({name: s.default for name, s in settings.SETTINGS.items()})
+    app.config.update(
+        MAX_CONTENT_LENGTH=64 * 1024,  # a poster request is a few hundred bytes
+        JSON_AS_ASCII=False,
+    )
+    app.config.from_prefixed_env("POSTERAPP")
+    if test_config:
+        app.config.update(test_config)
+    app.json.ensure_ascii = False
+
+    from .web import init_app
+
+    init_app(app)
+    return app
+
+
+def data_dir(app: Flask) -> Path:
+    return Path(app.config["DATA_DIR"])

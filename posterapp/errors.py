@@ -2,8 +2,11 @@
 
     PosterappError                 base: carries status_code and to_dict()
     ├── InvalidSource              a catalog or layout file has problems (all of them listed)
+    ├── RequestError               a request body that is not what the API takes
+    │   └── UnsupportedMediaType   the body is not sent as JSON
     ├── SelectionError             picks, name or layout a poster cannot be made from
     │   └── UndrawableText         text has characters no shipped font can draw
+    ├── PosterNotFound             no poster has that id
     └── VersionNotFound            no stored catalog version has that id
 
 The web layer turns these into JSON ``{error: {code, message, field?}}`` or a page; the CLI
@@ -84,6 +87,31 @@ class UndrawableText(SelectionError):
         self.chars = chars
         shown = " ".join(f"{c!r} (U+{ord(c):04X})" for c in chars)
         super().__init__(f"{what} contains characters the poster fonts cannot draw: {shown}", field)
+
+
+class RequestError(PosterappError):
+    """A request body that is not what the API takes (not JSON, not an object, extra fields)."""
+
+    status_code = 400
+    code = "invalid_request"
+
+
+class UnsupportedMediaType(RequestError):
+    """The body was not sent as JSON."""
+
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class PosterNotFound(PosterappError):
+    """No poster has this id (it never existed, or the link was mistyped)."""
+
+    status_code = 404
+    code = "poster_not_found"
+
+    def __init__(self, poster_id: str):
+        shown = poster_id if len(poster_id) <= 40 else poster_id[:40] + "…"
+        super().__init__(f"no poster with id '{shown}'; check the link")
 
 
 class VersionNotFound(PosterappError):

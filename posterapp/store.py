@@ -117,6 +117,11 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def ping(self) -> None:
+        """Run a trivial query; raises if the database cannot be reached."""
+        with self.engine.connect() as db:
+            db.execute(sa.text("SELECT 1"))
+
     # Catalog versions -------------------------------------------------------------------
 
     def save_version(self, version: CatalogVersion) -> str:

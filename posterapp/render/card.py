@@ -1,0 +1,60 @@
+"""The 1200×630 share card that social platforms show for a poster's link (Open Graph)."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from . import icons, text
+from .poster import Poster, fill_shape, render, shape_mask
+
+WIDTH, HEIGHT = 1200, 630
+THUMB_H = 560
+INK, SOFT, PAPER = "#2A1A10", "#8A6A5A", "#FFF6EE"
+
+
+def render_card(version, poster: Poster) -> Image.Image:
+    """Draw the card: the title, the name and first picks on the left, the poster on the right."""
+    catalog = version.catalog
+    card = Image.new("RGBA", (WIDTH, HEIGHT), PAPER)
+    thumb = render(version, poster)
+    thumb_w = round(thumb.width * THUMB_H / thumb.height)
+    thumb = thumb.resize((thumb_w, THUMB_H), Image.Resampling.LANCZOS).convert("RGBA")
+    thumb.putalpha(shape_mask("rect", thumb_w, THUMB_H, 18))
+    x = WIDTH - thumb_w - 56
+    fill_shape(card, "rect", (x - 6, 29, thumb_w + 12, THUMB_H + 12), "#00000014", 22)
+    card.alpha_composite(thumb, (x, 35))
+
+    left, width = 64, x - 64 - 48
+    campaign = catalog.campaign
+    who = f"{poster.name}的" if poster.name else "我的"
+    rows = [
+        (campaign.brand, "bold", 30, "#C2552B", 52),
+        (who, "bold", 46, INK, 66),
+        (campaign.title, "bold", 72, INK, 100),
+    ]
+    y = 56
+    for content, kind, size, color, height in rows:
+        block = text.fit(content, kind, size, size * 2 // 3, 1, 1.3, width, height)
+        text.draw(card, block, (left, y, width, height), color)
+        y += height + 4
+    y += 18
+    for choice_id in poster.picks[:4]:
+        choice = catalog.choice(choice_id)
+        if not choice.icon_is_image:
+            card.alpha_composite(icons.emoji_tile(choice.icon, 40), (left, y + 4))
+        block = text.fit(choice.label, "regular", 34, 26, 1, 1.3, width - 60, 48)
+        text.draw(card, block, (left + 60, y, width - 60, 48), INK, valign="middle")
+        y += 56
+    more = len(poster.picks) - 4
+    footer = f"……还有 {more} 件，点开看看" if more > 0 else campaign.footer
+    block = text.fit(footer, "regular", 28, 22, 1, 1.3, width, 40)
+    text.draw(card, block, (left, HEIGHT - 84, width, 40), SOFT)
+    return card.convert("RGB")
+
+
+def render_card_png(version, poster: Poster) -> bytes:
+    out = io.BytesIO()
+    render_card(version, poster).save(out, format="PNG", compress_level=6)
+    return out.getvalue()

@@ -1,0 +1,39 @@
+"""The web layer: one blueprint per feature; routes parse, call ``posterapp.posters``, respond."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from .. import settings, versions
+from ..cache import ImageCache
+from ..posters import Studio
+from ..store import Store
+
+
+def init_app(app: Flask) -> None:
+    """Open the store, load the active catalog and register blueprints and error handlers."""
+    data = Path(app.config["DATA_DIR"])
+    store = Store(settings.database_url(data, app.config["DATABASE_URL"]))
+    store.create_schema()
+    active = versions.load_sources(Path(app.config["CATALOG"]), Path(app.config["ASSETS_DIR"]))
+    store.save_version(active)
+    app.extensions["posterapp"] = Studio(
+        store=store,
+        cache=ImageCache(data / "images"),
+        public_url=app.config["PUBLIC_URL"],
+        active=active,
+    )
+
+    from . import api, errors, picker, share
+
+    errors.init_app(app)
+    app.register_blueprint(picker.bp)
+    app.register_blueprint(share.bp)
+    app.register_blueprint(api.bp)
+
+
+def studio() -> Studio:
+    """Return the Studio of the current app."""
+    return current_app.extensions["posterapp"]

@@ -1,0 +1,146 @@
+"""The JSON API: the catalog, making posters, reading them back, and its OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, jsonify, request
+
+from ..errors import PosterNotFound, RequestError, SelectionError, UnsupportedMediaType
+from ..store import PosterRecord
+from . import openapi, studio
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+FIELDS = ("choices", "name", "layout", "ref")
+
+
+def catalog_json(version) -> dict:
+    """Describe the active catalog for clients: campaign, categories, regions, choices, layouts."""
+    catalog, campaign = version.catalog, version.catalog.campaign
+    rules = campaign.layout_rules
+    return {
+        "campaign": {
+            "id": campaign.id,
+            "title": campaign.title,
+            "slogan": campaign.slogan,
+            "brand": campaign.brand,
+            "footer": campaign.footer,
+            "version": version.version,
+            "min_picks": campaign.min_picks,
+            "max_picks": campaign.max_picks,
+            "name_max_length": campaign.name_max_length,
+            "layout_choice": rules.user_choice,
+        },
+        "categories": [c.model_dump(mode="json") for c in catalog.categories],
+        "regions": [r.model_dump(mode="json") for r in catalog.regions],
+        "choices": [
+            {**c.model_dump(mode="json", exclude_none=True), **icon_fields(version, c)}
+            for c in catalog.choices
+        ],
+        "layouts": [
+            {
+                "id": lay.id,
+                "label": lay.label,
+                "min_picks": lay.min_picks,
+                "max_picks": lay.max_picks,
+            }
+            for lay in sorted(version.layouts.values(), key=lambda x: (x.min_picks, x.id))
+        ],
+    }
+
+
+def icon_fields(version, choice) -> dict:
+    if choice.icon_is_image:
+        return {"icon_url": studio().url(f"/assets/{version.version}/{choice.icon}")}
+    return {}
+
+
+def links(record: PosterRecord) -> dict:
+    site = studio()
+    return {
+        "id": record.id,
+        "image_url": site.url(f"/p/{record.id}.png"),
+        "share_url": site.url(f"/s/{record.id}"),
+        "card_url": site.url(f"/c/{record.id}.png"),
+    }
+
+
+def _no_duplicates(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise RequestError(f"the field '{key}' appears twice in the body; send it once")
+        seen[key] = value
+    return seen
+
+
+def read_body() -> dict:
+    """Parse the JSON object of a request, or raise an error that says what to send."""
+    if not request.is_json:
+        raise UnsupportedMediaType(
+            "send the body as JSON with the header Content-Type: application/json"
+        )
+    try:
+        body = json.loads(request.get_data(), object_pairs_hook=_no_duplicates)
+    except (ValueError, RecursionError) as exc:
+        detail = str(exc) if isinstance(exc, json.JSONDecodeError) else "it is nested too deeply"
+        raise RequestError(f"the body is not valid JSON: {detail}") from None
+    if not isinstance(body, dict):
+        raise RequestError('the body must be a JSON object, like {"choices": ["travel-fund"]}')
+    for key in body:
+        if key not in FIELDS:
+            raise SelectionError(
+                f"unknown field '{key[:40]}'; allowed fields: {', '.join(FIELDS)}", field=key[:40]
+            )
+    return body
+
+
+def _optional_text(body: dict, field: str) -> str | None:
+    value = body.get(field)
+    if value is not None and not isinstance(value, str):
+        raise SelectionError(f"{field} must be text or null", field=field)
+    return value or None
+
+
+@bp.get("/catalog")
+def catalog():
+    return jsonify(catalog_json(studio().active))
+
+
+@bp.post("/posters")
+def create_poster():
+    body = read_body()
+    if "choices" not in body:
+        raise SelectionError("choices is required: a list of choice ids", field="choices")
+    record = studio().create(
+        body["choices"],
+        name=_optional_text(body, "name"),
+        layout=_optional_text(body, "layout"),
+        ref=_optional_text(body, "ref"),
+    )
+    made = links(record)
+    return jsonify(made), 201, {"Location": made["share_url"]}
+
+
+@bp.get("/posters/<poster_id>")
+def poster(poster_id: str):
+    record = studio().store.get_poster(poster_id)
+    if record is None:
+        raise PosterNotFound(poster_id)
+    return jsonify(
+        {
+            **links(record),
+            "choices": list(record.choices),
+            "name": record.name,
+            "layout": record.layout,
+            "catalog_version": record.catalog_version,
+            "ref": record.ref,
+            "created_at": record.created_at.isoformat(),
+        }
+    )
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(openapi.document(studio().public_url))

@@ -1,0 +1,55 @@
+"""Turn every error into JSON under /api and a page elsewhere, never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from ..errors import PosterappError
+
+# Plain words for the HTTP errors people can cause.
+HTTP_MESSAGES = {
+    404: "there is nothing at this address; check the link",
+    405: "this address does not take {method} requests",
+    413: "the request body is too large",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def respond(status: int, code: str, message: str, payload: dict | None = None):
+    if wants_json():
+        body = payload or {"error": {"code": code, "message": message}}
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def handle_posterapp(error: PosterappError):
+    return respond(error.status_code, error.code, error.message, error.to_dict())
+
+
+def handle_http(error: HTTPException):
+    status = error.code or 500
+    template = HTTP_MESSAGES.get(status)
+    message = template.format(method=request.method) if template else (error.description or "")
+    code = (error.name or "error").lower().replace(" ", "_")
+    response = respond(status, code, message)
+    if status == 405 and error.valid_methods:
+        body, status = response
+        return body, status, {"Allow": ", ".join(error.valid_methods)}
+    return response
+
+
+def handle_unexpected(error: Exception):
+    from flask import current_app
+
+    current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
+    return respond(500, "internal_error", "something went wrong on our side; please try again")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(PosterappError, handle_posterapp)
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(Exception, handle_unexpected)

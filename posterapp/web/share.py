@@ -1,0 +1,91 @@
+"""What friends and platforms see: the poster image, its card, the share page, the scan link."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, jsonify, redirect, render_template, request, send_file
+
+from ..errors import PosterNotFound
+from ..store import PosterRecord
+from . import studio
+
+bp = Blueprint("share", __name__)
+
+YEAR = 365 * 24 * 3600
+
+
+def find(poster_id: str) -> PosterRecord:
+    record = studio().store.get_poster(poster_id)
+    if record is None:
+        raise PosterNotFound(poster_id)
+    return record
+
+
+def send_png(path, etag: str):
+    """Send an image that never changes: cache it for a year, answer 304 when unchanged."""
+    response = send_file(path, mimetype="image/png", etag=etag, conditional=True, max_age=YEAR)
+    response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    return response
+
+
+@bp.get("/p/<poster_id>.png")
+def poster_image(poster_id: str):
+    record = find(poster_id)
+    return send_png(studio().image(record), f"{record.id}.{record.catalog_version}")
+
+
+@bp.get("/c/<poster_id>.png")
+def card_image(poster_id: str):
+    record = find(poster_id)
+    return send_png(studio().card(record), f"{record.id}.{record.catalog_version}.card")
+
+
+@bp.get("/q/<poster_id>")
+def scan(poster_id: str):
+    """The QR code's address: count the scan, then open the share page."""
+    record = find(poster_id)
+    studio().store.record("scan", record.id)
+    return redirect(f"/s/{record.id}", code=302)
+
+
+@bp.get("/s/<poster_id>")
+def share_page(poster_id: str):
+    record = find(poster_id)
+    site = studio()
+    just_made = request.args.get("new") == "1"
+    if not just_made:  # the maker landing on their own poster is not a share view
+        site.store.record("share_view", record.id)
+    version = site.version_of(record)
+    labels = [version.catalog.choice(c).label for c in record.choices]
+    title = f"{record.name or '我'}的{version.catalog.campaign.title}"
+    share_url = site.url(f"/s/{record.id}")
+    weibo = "https://service.weibo.com/share/share.php?" + urlencode(
+        {
+            "url": share_url,
+            "title": f"{title}：{'、'.join(labels[:3])}……",
+            "pic": site.url(f"/c/{record.id}.png"),
+        }
+    )
+    return render_template(
+        "share.html",
+        record=record,
+        campaign=version.catalog.campaign,
+        title=title,
+        description="、".join(labels),
+        image_url=site.url(f"/p/{record.id}.png"),
+        # The page itself loads the image from wherever it was served, whatever PUBLIC_URL says.
+        image_path=f"/p/{record.id}.png",
+        card_url=site.url(f"/c/{record.id}.png"),
+        share_url=share_url,
+        weibo_url=weibo,
+        make_url=f"/?ref={record.id}",
+        just_made=just_made,
+    )
+
+
+@bp.get("/healthz")
+def healthz():
+    site = studio()
+    site.store.ping()
+    return jsonify({"status": "ok", "catalog_version": site.active.version})
