@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask.testing import FlaskClient
 
 from posterapp import versions
 from posterapp.errors import InvalidSource, Problem
@@ -65,3 +67,58 @@ def store(tmp_path):
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+PUBLIC_URL = "https://posters.example"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """One app for the session, on SQLite in a temporary folder (loading a catalog takes ~1 s)."""
+    from posterapp import create_app
+
+    data = tmp_path_factory.mktemp("data")
+    app = create_app(
+        {"TESTING": True, "DATA_DIR": str(data), "DATABASE_URL": "", "PUBLIC_URL": PUBLIC_URL}
+    )
+    yield app
+    app.extensions["posterapp"].store.close()
+
+
+class BufferedClient(FlaskClient):
+    """A test client that reads and closes every response, as a real server does."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = BufferedClient
+    return app.test_client()
+
+
+@pytest.fixture
+def studio(app):
+    return app.extensions["posterapp"]
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    data_dir: Path
+
+    def store(self) -> Store:
+        """Open the server's own database (close it after use)."""
+        return Store(f"sqlite:///{self.data_dir / 'posterapp.db'}")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """A real gunicorn server with two workers on SQLite, for the whole session."""
+    from .servers import gunicorn
+
+    data_dir = tmp_path_factory.mktemp("live")
+    with gunicorn(data_dir) as url:
+        yield LiveServer(url, data_dir)

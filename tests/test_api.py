@@ -1,0 +1,256 @@
+"""The JSON API, the image links and the share page, through Flask's test client."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from .conftest import PUBLIC_URL
+
+PICKS = ["wuhan-hot-dry-noodles", "travel-fund", "parents-pension-insurance"]
+
+
+def make(client, **body):
+    body.setdefault("choices", PICKS)
+    response = client.post("/api/posters", json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_catalog_describes_the_active_catalog(client, studio):
+    data = client.get("/api/catalog").get_json()
+    assert data["campaign"]["version"] == studio.active.version
+    assert (data["campaign"]["min_picks"], data["campaign"]["max_picks"]) == (1, 12)
+    assert len(data["choices"]) == 105
+    noodles = next(c for c in data["choices"] if c["id"] == "wuhan-hot-dry-noodles")
+    assert noodles == {
+        "id": "wuhan-hot-dry-noodles",
+        "label": "过早来碗热干面",
+        "category": "food",
+        "region": "wuhan",
+        "icon": "🍜",
+        "description": noodles["description"],
+    }
+    assert [lay["id"] for lay in data["layouts"]] == ["hero", "list", "grid"]
+    assert {c["id"] for c in data["categories"]} >= {"food", "family", "money"}
+
+
+def test_making_a_poster_returns_absolute_links(client):
+    response = client.post("/api/posters", json={"choices": PICKS, "name": "小满"})
+    assert response.status_code == 201
+    made = response.get_json()
+    poster_id = made["id"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{12}", poster_id)
+    assert made == {
+        "id": poster_id,
+        "image_url": f"{PUBLIC_URL}/p/{poster_id}.png",
+        "share_url": f"{PUBLIC_URL}/s/{poster_id}",
+        "card_url": f"{PUBLIC_URL}/c/{poster_id}.png",
+    }
+    assert response.headers["Location"] == made["share_url"]
+    record = client.get(f"/api/posters/{poster_id}").get_json()
+    assert record["choices"] == PICKS and record["name"] == "小满" and record["layout"] == "hero"
+
+
+def test_ids_are_neither_sequential_nor_alike(client):
+    ids = [make(client)["id"] for _ in range(5)]
+    assert len(set(ids)) == 5
+    assert len({i[:4] for i in ids}) >= 4
+
+
+def test_the_poster_image_is_a_png_whose_qr_code_opens_the_scan_link(client):
+    made = make(client)
+    response = client.get(f"/p/{made['id']}.png")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    image = Image.open(io.BytesIO(response.data))
+    assert image.size == (1080, 1920)
+    assert [r.text for r in zxingcpp.read_barcodes(image)] == [f"{PUBLIC_URL}/q/{made['id']}"]
+
+
+def test_images_are_immutable_and_answer_304(client):
+    made = make(client)
+    for path in (f"/p/{made['id']}.png", f"/c/{made['id']}.png"):
+        first = client.get(path)
+        assert first.status_code == 200
+        assert first.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        etag = first.headers["ETag"]
+        again = client.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.data == b""
+    card = Image.open(io.BytesIO(client.get(f"/c/{made['id']}.png").data))
+    assert card.size == (1200, 630)
+
+
+def test_a_lost_image_cache_loses_nothing(client, studio):
+    made = make(client, name="Lily")
+    before = client.get(f"/p/{made['id']}.png").data
+    shutil.rmtree(studio.cache.root)
+    after = client.get(f"/p/{made['id']}.png")
+    assert after.status_code == 200 and after.data == before
+
+
+@pytest.mark.parametrize(
+    "body, status, code, field, words",
+    [
+        ({"choices": []}, 422, "invalid_selection", "choices", "pick between 1 and 12 choices"),
+        ({"choices": ["x"] * 13}, 422, "invalid_selection", "choices", "unknown choice id"),
+        (
+            {"choices": [c for c in PICKS * 5][:13]},
+            422,
+            "invalid_selection",
+            "choices",
+            "each choice may be picked once",
+        ),
+        ({"choices": "travel-fund"}, 422, "invalid_selection", "choices", "must be a list"),
+        ({"choices": [1, 2]}, 422, "invalid_selection", "choices", "must be a list of choice ids"),
+        ({"choices": ["nope"]}, 422, "invalid_selection", "choices", "unknown choice id: 'nope'"),
+        ({}, 422, "invalid_selection", "choices", "choices is required"),
+        ({"choices": PICKS, "colour": "red"}, 422, "invalid_selection", "colour", "unknown field"),
+        ({"choices": PICKS, "name": 7}, 422, "invalid_selection", "name", "name must be text"),
+        ({"choices": PICKS, "name": "我" * 13}, 422, "invalid_selection", "name", "at most 12"),
+        ({"choices": PICKS, "name": "官方小号"}, 422, "invalid_selection", "name", "'官方'"),
+        ({"choices": PICKS, "name": "a\u200bb"}, 422, "invalid_selection", "name", "U+200B"),
+        ({"choices": PICKS, "name": "\ue000"}, 422, "invalid_selection", "name", "U+E000"),
+        ({"choices": PICKS, "name": "\U00013000"}, 422, "undrawable_text", "name", "U+13000"),
+        ({"choices": PICKS, "layout": "big"}, 422, "invalid_selection", "layout", "unknown layout"),
+        ({"choices": PICKS, "layout": "grid"}, 422, "invalid_selection", "layout", "7–12 picks"),
+        ({"choices": PICKS, "ref": "AAAAAAAAAAAA"}, 422, "invalid_selection", "ref", "existing"),
+        ({"choices": PICKS, "ref": "../../etc"}, 422, "invalid_selection", "ref", "existing"),
+    ],
+)
+def test_bad_requests_get_a_message_a_person_can_act_on(client, body, status, code, field, words):
+    response = client.post("/api/posters", json=body)
+    assert response.status_code == status
+    error = response.get_json()["error"]
+    assert error["code"] == code
+    assert error.get("field") == field
+    assert words in error["message"]
+
+
+@pytest.mark.parametrize(
+    "data, content_type, status, words",
+    [
+        ('{"choices": ["travel-fund"]}', "text/plain", 415, "Content-Type: application/json"),
+        ("{not json", "application/json", 400, "not valid JSON"),
+        ('["travel-fund"]', "application/json", 400, "must be a JSON object"),
+        ('{"choices": [], "choices": ["x"]}', "application/json", 400, "appears twice"),
+        ('{"choices": ' + "[" * 20000 + "]" * 20000 + "}", "application/json", 400, "nested"),
+        ('{"choices": ["' + "x" * 70000 + '"]}', "application/json", 413, "too large"),
+    ],
+)
+def test_bodies_that_are_not_what_the_api_takes(client, data, content_type, status, words):
+    response = client.post("/api/posters", data=data, content_type=content_type)
+    assert response.status_code == status
+    assert words in response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "path, is_json",
+    [
+        ("/api/posters/AAAAAAAAAAAA", True),
+        ("/api/posters/<script>", True),
+        ("/api/nothing-here", True),
+        ("/p/AAAAAAAAAAAA.png", False),
+        ("/p/..%2F..%2Fetc%2Fpasswd.png", False),
+        ("/c/short.png", False),
+        ("/s/AAAAAAAAAAAA", False),
+        ("/q/AAAAAAAAAAAA", False),
+        ("/assets/0123456789abcdef/icons/x.png", False),
+        ("/assets/nope/x.png", False),
+    ],
+)
+def test_unknown_ids_are_404s(client, path, is_json):
+    response = client.get(path)
+    assert response.status_code == 404
+    if is_json:
+        assert response.get_json()["error"]["code"] in {"poster_not_found", "not_found"}
+    else:
+        assert "找不到" in response.get_data(as_text=True)
+
+
+def test_a_tampered_id_is_a_404(client):
+    poster_id = make(client)["id"]
+    tampered = poster_id[:-1] + ("A" if poster_id[-1] != "A" else "B")
+    assert client.get(f"/s/{tampered}").status_code == 404
+
+
+def test_wrong_method_is_a_405_with_json(client):
+    response = client.delete("/api/posters")
+    assert response.status_code == 405
+    assert "does not take DELETE" in response.get_json()["error"]["message"]
+
+
+def test_the_share_page_shows_the_poster_with_absolute_card_tags(client):
+    made = make(client, name="小满")
+    html = client.get(f"/s/{made['id']}").get_data(as_text=True)
+    assert f'<img class="poster" src="/p/{made["id"]}.png"' in html
+    assert f'<meta property="og:image" content="{made["card_url"]}">' in html
+    assert f'<meta property="og:url" content="{made["share_url"]}">' in html
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
+    assert "小满的美好生活清单" in html
+    assert "长按图片保存" in html
+    assert f'href="/?ref={made["id"]}"' in html
+    assert "service.weibo.com/share/share.php?url=" in html
+
+
+def test_markup_in_a_name_is_escaped_everywhere(client):
+    name = '<b>"x</b>'
+    made = make(client, name=name)
+    html = client.get(f"/s/{made['id']}").get_data(as_text=True)
+    assert "<b>" not in html
+    assert "&lt;b&gt;&#34;x&lt;/b&gt;的美好生活清单" in html
+    assert client.get(f"/api/posters/{made['id']}").get_json()["name"] == name
+
+
+def test_a_scan_is_counted_and_opens_the_share_page(client, studio):
+    poster_id = make(client)["id"]
+    response = client.get(f"/q/{poster_id}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/s/{poster_id}"
+    assert studio.store.event_counts(poster_id)["scan"] == 1
+
+
+def test_views_are_counted_but_not_the_makers_own_landing(client, studio):
+    poster_id = make(client)["id"]
+    client.get(f"/s/{poster_id}?new=1")
+    assert studio.store.event_counts(poster_id)["share_view"] == 0
+    client.get(f"/s/{poster_id}")
+    client.get(f"/s/{poster_id}")
+    assert studio.store.event_counts(poster_id) == {
+        "created": 1,
+        "share_view": 2,
+        "scan": 0,
+        "referral": 0,
+    }
+
+
+def test_a_poster_made_through_a_referral_records_who_brought_it(client, studio):
+    parent = make(client)["id"]
+    child = make(client, ref=parent)["id"]
+    assert client.get(f"/api/posters/{child}").get_json()["ref"] == parent
+    assert studio.store.event_counts(parent)["referral"] == 1
+
+
+def test_healthz(client, studio):
+    assert client.get("/healthz").get_json() == {
+        "status": "ok",
+        "catalog_version": studio.active.version,
+    }
+
+
+def test_openapi_describes_what_the_api_returns(client):
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    assert spec["servers"] == [{"url": PUBLIC_URL}]
+    create = spec["paths"]["/api/posters"]["post"]
+    assert set(create["responses"]) == {"201", "400", "413", "415", "422"}
+    links = spec["components"]["schemas"]["PosterLinks"]
+    assert set(links["required"]) == set(make(client))
+    request = spec["components"]["schemas"]["PosterRequest"]
+    assert set(request["properties"]) == {"choices", "name", "layout", "ref"}
+    catalog = spec["components"]["schemas"]["Catalog"]
+    assert set(catalog["required"]) == set(client.get("/api/catalog").get_json())
