@@ -10,4 +10,6 @@ COPY choices ./choices
 RUN useradd --system --home /data posterapp && mkdir -p /data && chown posterapp /data
 USER posterapp
 VOLUME /data
-CMD ["posterapp", "demo", "--output-dir", "/data/demo"]
+EXPOSE 8000
+HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"
+CMD ["gunicorn", "--workers", "2", "--bind", "0.0.0.0:8000", "posterapp:create_app()"]

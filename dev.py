@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up a local virtualenv on first use, then run posterapp or its tests.
 
-    python3 dev.py run     start posterapp on embedded defaults
+    python3 dev.py run     serve posterapp on http://localhost:8000 on embedded defaults
+                           (extra arguments go to gunicorn, e.g. --bind 0.0.0.0:8000)
     python3 dev.py test    run the test suite (extra arguments go to pytest)
 
 Needs only Python 3.11+; everything else is installed into .venv/ here, and installed
@@ -46,8 +47,13 @@ def main(argv: list[str]) -> int:
     if command == "test":
         args = [str(BIN / "python"), "-m", "pytest", *rest]
     else:
-        args = [str(BIN / "posterapp"), "demo", *rest]
-    return subprocess.call(args, cwd=ROOT)
+        bind = [] if any(a.startswith(("-b", "--bind")) for a in rest) else ["-b", "localhost:8000"]
+        args = [str(BIN / "gunicorn"), "--workers", "2", *bind, *rest, "posterapp:create_app()"]
+        print("dev.py: posterapp on http://localhost:8000 (Ctrl+C stops it)", flush=True)
+    try:
+        return subprocess.call(args, cwd=ROOT)
+    except KeyboardInterrupt:
+        return 0
 
 
 if __name__ == "__main__":
