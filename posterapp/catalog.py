@@ -17,13 +17,11 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from . import yamldoc
+from .assets import IMAGE_SUFFIXES, AssetError, Assets, check_icon
 
 NATIONWIDE = "nationwide"
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 COLOR = re.compile(r"#[0-9A-Fa-f]{6}(?:[0-9A-Fa-f]{2})?")
-ICON_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
-ICON_MAX_BYTES = 512 * 1024
-ICON_MAX_PIXELS = 1024 * 1024
 
 
 def _slug(value: str) -> str:
@@ -157,10 +155,10 @@ class Catalog(Model):
 
 
 def is_image_path(icon: str) -> bool:
-    return "/" in icon or "\\" in icon or Path(icon).suffix.lower() in ICON_SUFFIXES
+    return "/" in icon or "\\" in icon or Path(icon).suffix.lower() in IMAGE_SUFFIXES
 
 
-def parse(text: str | bytes, file: str, assets: Path) -> tuple[Catalog | None, yamldoc.Document]:
+def parse(text: str | bytes, file: str, assets: Assets) -> tuple[Catalog | None, yamldoc.Document]:
     """Parse and check a catalog; return it (None if unusable) and its document of problems."""
     doc = yamldoc.parse(text, file)
     catalog = yamldoc.validate(doc, Catalog)
@@ -235,7 +233,7 @@ def _quietly(model: type[Model], value) -> Model | None:
         return None
 
 
-def check(doc: yamldoc.Document, assets: Path, parts: Parts) -> None:
+def check(doc: yamldoc.Document, assets: Assets, parts: Parts) -> None:
     """Add to ``doc`` the problems that span several parts of the catalog."""
     _check_unique(doc, "categories", {i: c.id for i, c in parts.categories.items()})
     _check_unique(doc, "regions", {i: r.id for i, r in parts.regions.items()})
@@ -256,8 +254,10 @@ def check(doc: yamldoc.Document, assets: Path, parts: Parts) -> None:
                 f"'{NATIONWIDE}' or one of: {', '.join(sorted(regions - {NATIONWIDE}))}",
             )
         if choice.icon_is_image:
-            for message in icon_file_problems(choice.icon, assets):
-                doc.add(("choices", i, "icon"), message)
+            try:
+                check_icon(assets.shown(choice.icon), assets.read(choice.icon))
+            except AssetError as problem:
+                doc.add(("choices", i, "icon"), str(problem))
     campaign = parts.campaign
     if campaign is None:
         return
@@ -297,44 +297,3 @@ def _check_unique(doc: yamldoc.Document, key: str, ids: dict[int, str]) -> None:
             )
         else:
             first[item_id] = i
-
-
-def resolve_asset(relative: str, assets: Path) -> tuple[Path | None, str | None]:
-    """Resolve a path under ``assets``; return (path, None) or (None, the problem)."""
-    if relative.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", relative):
-        return None, f"{relative!r} must be a path inside assets/, like icons/noodles.png"
-    root = assets.resolve()
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root):
-        return None, f"{relative!r} points outside assets/; keep files inside assets/"
-    if not path.is_file():
-        return None, f"file assets/{relative} does not exist"
-    return path, None
-
-
-def icon_file_problems(icon: str, assets: Path) -> list[str]:
-    """Check an icon image: inside assets/, present, a small picture Pillow can read."""
-    from PIL import Image  # only to read the header; rendering lives in posterapp.render
-
-    path, problem = resolve_asset(icon, assets)
-    if problem:
-        return [problem]
-    if path.suffix.lower() not in ICON_SUFFIXES:
-        return [f"{icon!r} must be a PNG, JPEG or WebP image"]
-    size = path.stat().st_size
-    if size > ICON_MAX_BYTES:
-        return [
-            f"assets/{icon} is {size // 1024} KB; icons may be at most {ICON_MAX_BYTES // 1024} KB"
-        ]
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-            if width * height > ICON_MAX_PIXELS:
-                return [
-                    f"assets/{icon} is {width}×{height} pixels; icons may have at most "
-                    f"{ICON_MAX_PIXELS:,} pixels (1024×1024)"
-                ]
-            image.verify()
-    except Exception as exc:  # noqa: BLE001 - any decoder failure means the same to staff
-        return [f"assets/{icon} is not a readable image ({exc.__class__.__name__})"]
-    return []

@@ -17,7 +17,8 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from . import yamldoc
-from .catalog import Catalog, Color, Model, Slug, Text, resolve_asset
+from .assets import AssetError, Assets
+from .catalog import Catalog, Color, Model, Slug, Text
 from .errors import SelectionError
 
 MIN_QR_SIZE = 240
@@ -196,7 +197,7 @@ DEFAULT_TEXTS = {
 }
 
 
-def parse(text: str | bytes, file: str, assets: Path) -> tuple[Layout | None, yamldoc.Document]:
+def parse(text: str | bytes, file: str, assets: Assets) -> tuple[Layout | None, yamldoc.Document]:
     """Parse and check one layout file; return it and its document of problems."""
     doc = yamldoc.parse(text, file)
     layout = yamldoc.validate(doc, Layout)
@@ -214,7 +215,7 @@ def _overlap(a: Box, b: Box) -> bool:
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
-def check(layout: Layout, doc: yamldoc.Document, assets: Path) -> None:
+def check(layout: Layout, doc: yamldoc.Document, assets: Assets) -> None:
     """Add the geometric and cross-field problems of ``layout`` to ``doc``."""
     stem = Path(doc.file).stem
     if layout.id != stem:
@@ -226,9 +227,10 @@ def check(layout: Layout, doc: yamldoc.Document, assets: Path) -> None:
         )
     width, height = layout.canvas.width, layout.canvas.height
     if layout.background.image is not None:
-        _, problem = resolve_asset(layout.background.image, assets)
-        if problem:
-            doc.add(("background", "image"), problem)
+        try:
+            assets.read(layout.background.image, max_bytes=8 * 1024 * 1024)
+        except AssetError as problem:
+            doc.add(("background", "image"), str(problem))
     boxes: dict[str, Box] = {}
     for key, element in layout.texts().items():
         boxes[key] = element.box

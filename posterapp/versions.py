@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import catalog as catalog_module
 from . import layouts as layouts_module
+from .assets import Assets
 from .catalog import Catalog
 from .errors import InvalidSource, Problem, VersionNotFound
 from .layouts import Layout
@@ -62,44 +63,48 @@ def build(catalog: Catalog, layouts: dict[str, Layout], assets: dict[str, bytes]
     return CatalogVersion(catalog, dict(layouts), dict(assets), version)
 
 
-def load_layouts(layouts_dir: Path, assets: Path) -> tuple[dict[str, Layout], list[Problem]]:
-    """Parse every ``*.yaml`` in ``layouts_dir``; return the good ones and all problems."""
+def load_layouts(assets: Assets) -> tuple[dict[str, Layout], list[Problem]]:
+    """Parse every ``*.yaml`` in ``assets/layouts``; return the good ones and all problems."""
+    from .render import proof  # noqa: PLC0415 - proof needs the fonts, loaded lazily
+
     found: dict[str, Layout] = {}
     problems: list[Problem] = []
-    for path in sorted(layouts_dir.glob("*.yaml")):
+    for path in sorted(assets.layouts_dir.glob("*.yaml")):
         layout, doc = layouts_module.parse(path.read_bytes(), _shown(path), assets)
-        from .render import proof  # noqa: PLC0415 - proof needs the fonts, loaded lazily
-
         if layout is not None and not doc.problems:
             proof.check_layout(layout, doc)
         problems += doc.problems
         if layout is not None and not doc.problems:
             found[layout.id] = layout
     if not found and not problems:
-        problems.append(Problem(_shown(layouts_dir), 0, "", "no layout files (*.yaml) here"))
+        problems.append(Problem(_shown(assets.layouts_dir), 0, "", "no layout files (*.yaml) here"))
     return found, problems
 
 
-def load_sources(catalog_path: Path, assets: Path) -> CatalogVersion:
-    """Load a catalog and the layouts under ``assets/layouts``; raise with every problem."""
-    layouts, problems = load_layouts(assets / "layouts", assets)
-    catalog, doc = catalog_module.parse(catalog_path.read_bytes(), _shown(catalog_path), assets)
-    if catalog is not None and not doc.problems and layouts and not problems:
-        from .render import proof  # noqa: PLC0415
+def load_sources(catalog_path: Path, assets: Path | Assets) -> CatalogVersion:
+    """Load a catalog file and the layouts under ``assets/layouts``; raise with every problem."""
+    return load_text(catalog_path.read_bytes(), _shown(catalog_path), assets)
 
+
+def load_text(text: str | bytes, file: str, assets: Path | Assets) -> CatalogVersion:
+    """Load catalog YAML text with the layouts; raise InvalidSource listing every problem."""
+    from .render import proof  # noqa: PLC0415
+
+    if not isinstance(assets, Assets):
+        assets = Assets(assets)
+    layouts, problems = load_layouts(assets)
+    catalog, doc = catalog_module.parse(text, file, assets)
+    if catalog is not None and not doc.problems and layouts and not problems:
         layouts_module.check_rules(catalog, layouts, doc)
         if not doc.problems:
             proof.check_catalog(catalog, layouts, doc)
     problems += doc.problems
     if problems:
         raise InvalidSource(problems)
-    return build(catalog, layouts, _collect_assets(catalog, layouts, assets))
-
-
-def _collect_assets(catalog: Catalog, layouts: dict[str, Layout], assets: Path) -> dict[str, bytes]:
     paths = {c.icon for c in catalog.choices if c.icon_is_image}
     paths |= {lay.background.image for lay in layouts.values() if lay.background.image}
-    return {p: catalog_module.resolve_asset(p, assets)[0].read_bytes() for p in sorted(paths)}
+    images = {p: assets.read(p, max_bytes=8 * 1024 * 1024) for p in sorted(paths)}
+    return build(catalog, layouts, images)
 
 
 def _shown(path: Path) -> str:

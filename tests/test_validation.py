@@ -306,7 +306,7 @@ def assets_copy(tmp_path) -> Path:
             "fake.png", ["assets/icons/fake.png", "is not a readable image"], id="not-an-image"
         ),
         pytest.param(
-            "notes.txt", ["'icons/notes.txt'", "PNG, JPEG or WebP"], id="not-a-picture-type"
+            "notes.txt", ["'assets/icons/notes.txt'", "PNG, JPEG or WebP"], id="not-a-picture-type"
         ),
         pytest.param("escape.png", ["'icons/escape.png'", "outside assets"], id="symlink-out"),
     ],
