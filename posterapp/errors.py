@@ -6,6 +6,7 @@
     │   └── UnsupportedMediaType   the body is not sent as JSON
     ├── SelectionError             picks, name or layout a poster cannot be made from
     │   └── UndrawableText         text has characters no shipped font can draw
+    ├── Conflict                   someone else changed the catalog first
     ├── PosterNotFound             no poster has that id
     └── VersionNotFound            no stored catalog version has that id
 
@@ -101,6 +102,13 @@ class UnsupportedMediaType(RequestError):
 
     status_code = 415
     code = "unsupported_media_type"
+
+
+class Conflict(PosterappError):
+    """Someone published another catalog since this edit started; nothing was overwritten."""
+
+    status_code = 409
+    code = "conflict"
 
 
 class PosterNotFound(PosterappError):

@@ -7,16 +7,22 @@ from the stored record whenever the cache does not have them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import versions
+from .assets import Assets
 from .cache import ImageCache
-from .errors import SelectionError
+from .errors import Conflict, SelectionError
 from .render.card import render_card_png
 from .render.poster import render_png
 from .selection import make_poster
-from .store import PosterRecord, Store, is_poster_id, new_poster_id, now
+from .store import PosterRecord, Publication, Store, is_poster_id, new_poster_id, now
 from .versions import CatalogVersion
+
+
+LIVE_CHECK_SECONDS = 1.0  # how stale a server's idea of the live catalog may get
 
 
 @dataclass
@@ -24,7 +30,54 @@ class Studio:
     store: Store
     cache: ImageCache
     public_url: str
-    active: CatalogVersion
+    assets: Assets
+    _live: tuple[float, CatalogVersion] | None = field(default=None, repr=False)
+
+    @property
+    def active(self) -> CatalogVersion:
+        """Return the live catalog version, as published by staff (re-read every second).
+
+        Read it once per request and pass it along: every server switches within a second
+        of a publish, and a request never mixes two versions.
+        """
+        now_ = time.monotonic()
+        if self._live is None or now_ - self._live[0] > LIVE_CHECK_SECONDS:
+            live = self.store.live()
+            if live is None:
+                raise RuntimeError("no catalog has been published; start the app once to do so")
+            self._live = (now_, self.store.load_version(live.version))
+        return self._live[1]
+
+    def ensure_published(self, catalog_path: Path) -> None:
+        """Publish the catalog file if nothing is live yet (the first start of a new database)."""
+        if self.store.live() is not None:
+            return
+        version = versions.load_sources(catalog_path, self.assets)
+        text = catalog_path.read_text(encoding="utf-8")
+        try:
+            self.store.publish(version, text, who="posterapp", base=None, kind="initial")
+        except Conflict:
+            pass  # another worker published it first; that is the same file
+
+    def load_text(self, text: str) -> CatalogVersion:
+        """Check catalog YAML written in the console against the layouts and uploads."""
+        return versions.load_text(text, "catalog.yaml", self.assets)
+
+    def publish(self, text: str, who: str, base: int) -> Publication:
+        """Publish catalog YAML as the new live version, unless someone else published first."""
+        publication = self.store.publish(self.load_text(text), text, who=who, base=base)
+        self._live = None
+        return publication
+
+    def rollback(self, publication_id: int, who: str, base: int) -> Publication:
+        """Put an earlier publication's version live again (as a new publication)."""
+        earlier = self.store.publication(publication_id)
+        if earlier is None:
+            raise SelectionError(f"no publication #{publication_id}", field="publication")
+        version = self.store.load_version(earlier.version)
+        publication = self.store.publish(version, earlier.source, who, base=base, kind="rollback")
+        self._live = None
+        return publication
 
     def url(self, path: str) -> str:
         """Return the absolute URL of ``path`` on the public address."""
@@ -34,18 +87,24 @@ class Studio:
         return self.url(f"/q/{poster_id}")
 
     def create(
-        self, picks, name: str | None = None, layout: str | None = None, ref: str | None = None
+        self,
+        picks,
+        name: str | None = None,
+        layout: str | None = None,
+        ref: str | None = None,
+        version: CatalogVersion | None = None,
     ) -> PosterRecord:
         """Validate a request, store the poster and render its image; return the record."""
+        version = version or self.active
         if ref is not None and (
             not isinstance(ref, str) or not is_poster_id(ref) or not self.store.get_poster(ref)
         ):
             raise SelectionError("ref must be the id of an existing poster", field="ref")
         poster_id = new_poster_id()
-        poster = make_poster(self.active, picks, name, self.scan_url(poster_id), layout)
+        poster = make_poster(version, picks, name, self.scan_url(poster_id), layout)
         record = PosterRecord(
             id=poster_id,
-            catalog_version=self.active.version,
+            catalog_version=version.version,
             layout=poster.layout,
             choices=poster.picks,
             name=poster.name,
@@ -54,14 +113,12 @@ class Studio:
             created_at=now(),
         )
         # Render before storing: a poster that is acknowledged can always be drawn.
-        png = render_png(self.active, poster)
+        png = render_png(version, poster)
         self.store.add_poster(record)
         self.cache.put(record.id, png)
         return record
 
     def version_of(self, record: PosterRecord) -> CatalogVersion:
-        if record.catalog_version == self.active.version:
-            return self.active
         return self.store.load_version(record.catalog_version)
 
     def image(self, record: PosterRecord) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import versions
-from .errors import VersionNotFound
+from .errors import Conflict, VersionNotFound
 from .render.poster import Poster
 from .versions import CatalogVersion
 
@@ -61,6 +62,65 @@ events = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 
+# Each pick of each poster, for counting what people pick (and which picks go together).
+poster_choices = sa.Table(
+    "poster_choices",
+    metadata,
+    sa.Column("poster_id", sa.String(16), sa.ForeignKey("posters.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("choice_id", sa.String(80), nullable=False, index=True),
+)
+
+# Staff accounts for the console, and login attempts (to slow down password guessing).
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("password_hash", sa.String(256), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, index=True),
+    sa.Column("client", sa.String(64), nullable=False),
+    sa.Column("succeeded", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Images staff uploaded in the console, named uploads/<file>; their bytes are in blobs.
+uploads = sa.Table(
+    "uploads",
+    metadata,
+    sa.Column("path", sa.String(200), primary_key=True),
+    sa.Column("sha256", sa.String(64), sa.ForeignKey("blobs.sha256"), nullable=False),
+    sa.Column("who", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Every publish and rollback, with the YAML as staff wrote it (comments and all).
+publications = sa.Table(
+    "publications",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("version", sa.String(16), sa.ForeignKey("catalog_versions.version"), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # initial, publish, rollback
+    sa.Column("who", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Which publication is live: one row, switched by a compare-and-set UPDATE.
+active_catalog = sa.Table(
+    "active_catalog",
+    metadata,
+    sa.Column("slot", sa.String(16), primary_key=True),
+    sa.Column("publication_id", sa.Integer, sa.ForeignKey("publications.id"), nullable=False),
+)
+LIVE = "live"
+
 EVENT_KINDS = ("created", "share_view", "scan", "referral")
 ID_BYTES = 9  # 12 URL-safe characters, 72 random bits: not sequential, not guessable
 
@@ -75,6 +135,18 @@ def is_poster_id(value: str) -> bool:
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A catalog version put live by someone, with the YAML they wrote."""
+
+    id: int
+    version: str
+    source: str
+    kind: str
+    who: str
+    created_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -174,6 +246,13 @@ class Store:
                     created_at=record.created_at,
                 )
             )
+            db.execute(
+                poster_choices.insert(),
+                [
+                    {"poster_id": record.id, "position": i, "choice_id": choice}
+                    for i, choice in enumerate(record.choices)
+                ],
+            )
             rows = [{"kind": "created", "poster_id": record.id, "created_at": record.created_at}]
             if record.ref:
                 rows.append(
@@ -215,6 +294,143 @@ class Store:
         with self.engine.connect() as db:
             found = dict(db.execute(query).all())
         return {kind: found.get(kind, 0) for kind in EVENT_KINDS}
+
+    # Publishing ---------------------------------------------------------------------------
+
+    def publish(
+        self,
+        version: CatalogVersion,
+        source: str,
+        who: str,
+        base: int | None,
+        kind: str = "publish",
+    ) -> Publication:
+        """Make ``version`` live, unless the live publication is no longer ``base``.
+
+        The switch is one compare-and-set UPDATE inside the transaction that records the
+        publication: every reader sees the old catalog or the new one, and of two staff who
+        started from the same publication only the first wins; the second gets a Conflict.
+        """
+        self.save_version(version)
+        created = now()
+        try:
+            with self.engine.begin() as db:
+                # Writing first takes the write lock before anything is read (SQLite too).
+                new_id = db.execute(
+                    publications.insert().values(
+                        version=version.version, source=source, kind=kind, who=who,
+                        created_at=created,
+                    )
+                ).inserted_primary_key[0]  # fmt: skip
+                if base is None:
+                    db.execute(active_catalog.insert().values(slot=LIVE, publication_id=new_id))
+                else:
+                    switched = db.execute(
+                        active_catalog.update()
+                        .where(active_catalog.c.slot == LIVE)
+                        .where(active_catalog.c.publication_id == base)
+                        .values(publication_id=new_id)
+                    )
+                    if switched.rowcount != 1:
+                        raise Conflict(self._conflict_message())
+        except sa.exc.IntegrityError:
+            raise Conflict(self._conflict_message()) from None
+        return Publication(new_id, version.version, source, kind, who, created)
+
+    def _conflict_message(self) -> str:
+        live = self.live()
+        if live is None:
+            return "the live catalog changed while you were editing; reload and try again"
+        return (
+            f"{live.who} published a new version ({live.version}) at "
+            f"{live.created_at:%Y-%m-%d %H:%M} while you were editing; reload to see it, "
+            "then make your change again"
+        )
+
+    def live(self) -> Publication | None:
+        """Return the live publication, or None before the first one."""
+        query = sa.select(publications).join(
+            active_catalog, active_catalog.c.publication_id == publications.c.id
+        )
+        with self.engine.connect() as db:
+            row = db.execute(query.where(active_catalog.c.slot == LIVE)).first()
+        return _publication(row) if row else None
+
+    def publication(self, publication_id: int) -> Publication | None:
+        with self.engine.connect() as db:
+            row = db.execute(
+                sa.select(publications).where(publications.c.id == publication_id)
+            ).first()
+        return _publication(row) if row else None
+
+    def publications(self) -> list[Publication]:
+        """Return every publication, newest first."""
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(publications).order_by(publications.c.id.desc())).all()
+        return [_publication(row) for row in rows]
+
+    # Uploads ------------------------------------------------------------------------------
+
+    def save_upload(self, path: str, data: bytes, who: str) -> None:
+        """Store an uploaded image under ``path`` (uploads/…); a new upload replaces the name."""
+        sha = hashlib.sha256(data).hexdigest()
+        with self.engine.begin() as db:
+            db.execute(self._insert_new(blobs).values(sha256=sha, data=data))
+            db.execute(uploads.delete().where(uploads.c.path == path))
+            db.execute(uploads.insert().values(path=path, sha256=sha, who=who, created_at=now()))
+
+    def upload(self, path: str) -> bytes | None:
+        query = sa.select(blobs.c.data).join(uploads, uploads.c.sha256 == blobs.c.sha256)
+        with self.engine.connect() as db:
+            return db.scalar(query.where(uploads.c.path == path))
+
+    def upload_paths(self) -> list[str]:
+        with self.engine.connect() as db:
+            return list(db.scalars(sa.select(uploads.c.path).order_by(uploads.c.path)))
+
+    # Staff --------------------------------------------------------------------------------
+
+    def set_user(self, name: str, password_hash: str) -> None:
+        """Create a staff account, or give an existing one a new password."""
+        with self.engine.begin() as db:
+            db.execute(users.delete().where(users.c.name == name))
+            db.execute(
+                users.insert().values(name=name, password_hash=password_hash, created_at=now())
+            )
+
+    def password_hash(self, name: str) -> str | None:
+        with self.engine.connect() as db:
+            return db.scalar(sa.select(users.c.password_hash).where(users.c.name == name))
+
+    def user_count(self) -> int:
+        with self.engine.connect() as db:
+            return db.scalar(sa.select(sa.func.count()).select_from(users))
+
+    def record_login(self, name: str, client: str, succeeded: bool) -> None:
+        with self.engine.begin() as db:
+            db.execute(
+                login_attempts.insert().values(
+                    name=name[:64], client=client[:64], succeeded=succeeded, created_at=now()
+                )
+            )
+
+    def failed_logins(self, name: str, client: str, since: dt.datetime) -> int:
+        """Count failed logins for this account or from this client since ``since``."""
+        query = (
+            sa.select(sa.func.count())
+            .select_from(login_attempts)
+            .where(login_attempts.c.succeeded.is_(False))
+            .where(login_attempts.c.created_at >= since)
+            .where(
+                sa.or_(login_attempts.c.name == name[:64], login_attempts.c.client == client[:64])
+            )
+        )
+        with self.engine.connect() as db:
+            return db.scalar(query)
+
+
+def _publication(row) -> Publication:
+    return Publication(row.id, row.version, row.source, row.kind, row.who, row.created_at)
 
 
 @functools.lru_cache(maxsize=64)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from .. import settings, versions
+from .. import settings
+from ..assets import Assets
 from ..cache import ImageCache
 from ..posters import Studio
 from ..store import Store
@@ -17,14 +18,14 @@ def init_app(app: Flask) -> None:
     data = Path(app.config["DATA_DIR"])
     store = Store(settings.database_url(data, app.config["DATABASE_URL"]))
     store.create_schema()
-    active = versions.load_sources(Path(app.config["CATALOG"]), Path(app.config["ASSETS_DIR"]))
-    store.save_version(active)
-    app.extensions["posterapp"] = Studio(
+    site = Studio(
         store=store,
         cache=ImageCache(data / "images"),
         public_url=app.config["PUBLIC_URL"],
-        active=active,
+        assets=Assets(Path(app.config["ASSETS_DIR"]), uploads=store.upload),
     )
+    site.ensure_published(Path(app.config["CATALOG"]))
+    app.extensions["posterapp"] = site
 
     from . import api, errors, picker, share
 
