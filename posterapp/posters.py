@@ -7,6 +7,7 @@ from the stored record whenever the cache does not have them.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,6 @@ from .render.poster import render_png
 from .selection import make_poster
 from .store import PosterRecord, Publication, Store, is_poster_id, new_poster_id, now
 from .versions import CatalogVersion
-
 
 LIVE_CHECK_SECONDS = 1.0  # how stale a server's idea of the live catalog may get
 
@@ -54,10 +54,8 @@ class Studio:
             return
         version = versions.load_sources(catalog_path, self.assets)
         text = catalog_path.read_text(encoding="utf-8")
-        try:
+        with contextlib.suppress(Conflict):  # another worker published the same file first
             self.store.publish(version, text, who="posterapp", base=None, kind="initial")
-        except Conflict:
-            pass  # another worker published it first; that is the same file
 
     def load_text(self, text: str) -> CatalogVersion:
         """Check catalog YAML written in the console against the layouts and uploads."""
