@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -74,7 +75,18 @@ def check_icon(name: str, data: bytes) -> None:
     try:
         # Only the header is read before the pixel count is checked, so a small file that
         # claims to be enormous (a decompression bomb) is refused without being decoded.
-        with Image.open(io.BytesIO(data)) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise AssetError(
+            f"{name} claims an enormous number of pixels; icons may have at most "
+            f"{ICON_MAX_PIXELS:,} pixels (1024×1024)"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - any decoder failure means the same to staff
+        raise AssetError(f"{name} is not a readable image ({exc.__class__.__name__})") from None
+    try:
+        with image:
             width, height = image.size
             if width * height > ICON_MAX_PIXELS:
                 raise AssetError(

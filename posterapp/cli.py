@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from pathlib import Path
 
 import click
 
 from . import layouts as layouts_module
-from . import settings, versions
+from . import settings, staff, versions
 from .errors import InvalidSource, PosterappError
 from .render import proof
 from .render.poster import render_png
@@ -200,3 +201,49 @@ def list_versions(ctx: Context) -> None:
     """List the stored catalog versions, oldest first."""
     for version_id in ctx.store.version_ids():
         click.echo(version_id)
+
+
+@main.command("init-db")
+@click.pass_obj
+def init_db(ctx: Context) -> None:
+    """Create the database tables that are missing (safe to run again)."""
+    ctx.store.create_schema()
+    click.echo(f"database ready: {ctx.store.engine.url.render_as_string(hide_password=True)}")
+
+
+@main.group()
+def admin() -> None:
+    """Manage staff accounts for the campaign console (/admin)."""
+
+
+@admin.command("add-user")
+@click.argument("name")
+@click.pass_obj
+def add_user(ctx: Context, name: str) -> None:
+    """Create a staff account, or set a new password; the password is read from a prompt."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        staff.add_user(ctx.store, name, password)
+    except PosterappError as error:
+        _fail(error)
+    click.echo(f"staff account '{name}' is ready; sign in at /admin")
+
+
+@main.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="print the figures as JSON")
+@click.pass_obj
+def stats_command(ctx: Context, as_json: bool) -> None:
+    """Print the campaign's numbers: posters, views, scans, referrals, K, top choices …"""
+    from . import stats
+
+    live = ctx.store.live()
+    if live is None:
+        click.echo("error: no catalog has been published yet; start the app once", err=True)
+        sys.exit(1)
+    figures = stats.figures(ctx.store, ctx.store.load_version(live.version).catalog)
+    click.echo(
+        json.dumps(figures, ensure_ascii=False, indent=2) if as_json else stats.to_text(figures)
+    )

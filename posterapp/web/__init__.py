@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, current_app
+from flask_wtf.csrf import CSRFProtect
 
 from .. import settings
 from ..assets import Assets
@@ -27,12 +28,15 @@ def init_app(app: Flask) -> None:
     site.ensure_published(Path(app.config["CATALOG"]))
     app.extensions["posterapp"] = site
 
-    from . import api, errors, picker, share
+    from . import api, auth, editor, errors, numbers, picker, share
 
     errors.init_app(app)
-    app.register_blueprint(picker.bp)
-    app.register_blueprint(share.bp)
-    app.register_blueprint(api.bp)
+    # Only the console acts on behalf of a signed-in person, so only it checks CSRF tokens,
+    # and only after the sign-in check: a stranger gets "sign in", not "bad token".
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    app.extensions["posterapp.csrf"] = CSRFProtect(app)
+    for blueprint in (picker.bp, share.bp, api.bp, auth.bp, editor.bp, numbers.bp):
+        app.register_blueprint(blueprint)
 
 
 def studio() -> Studio:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import PosterappError
@@ -16,7 +17,7 @@ HTTP_MESSAGES = {
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(("/api/", "/admin/api/"))
 
 
 def respond(status: int, code: str, message: str, payload: dict | None = None):
@@ -31,6 +32,12 @@ def handle_posterapp(error: PosterappError):
 
 
 def handle_http(error: HTTPException):
+    if isinstance(error, CSRFError):
+        message = (
+            f"the form's security token is missing or stale ({error.description}); "
+            "reload the page and try again"
+        )
+        return respond(400, "csrf_failed", message)
     status = error.code or 500
     template = HTTP_MESSAGES.get(status)
     message = template.format(method=request.method) if template else (error.description or "")
