@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import layouts as layouts_module
-from . import settings, staff, versions
+from . import settings, staff, stats, versions
 from .errors import InvalidSource, PosterappError
 from .render import proof
 from .render.poster import render_png
@@ -30,6 +30,7 @@ class Context:
     def store(self) -> Store:
         store = Store(settings.database_url(self.data_dir, settings.DATABASE_URL.value()))
         store.create_schema()
+        click.get_current_context().call_on_close(store.close)
         return store
 
     def load(self, catalog: Path) -> versions.CatalogVersion:
@@ -237,8 +238,6 @@ def add_user(ctx: Context, name: str) -> None:
 @click.pass_obj
 def stats_command(ctx: Context, as_json: bool) -> None:
     """Print the campaign's numbers: posters, views, scans, referrals, K, top choices …"""
-    from . import stats
-
     live = ctx.store.live()
     if live is None:
         click.echo("error: no catalog has been published yet; start the app once", err=True)

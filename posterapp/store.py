@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import secrets
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -57,7 +58,7 @@ events = sa.Table(
     "events",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False, index=True),
     sa.Column("poster_id", sa.String(16), nullable=False, index=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )
@@ -183,8 +184,20 @@ class Store:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
 
     def create_schema(self) -> None:
-        """Create missing tables (idempotent)."""
-        metadata.create_all(self.engine)
+        """Create missing tables (idempotent; several workers may start at once)."""
+        for attempt in range(20):
+            try:
+                if self.engine.dialect.name == "sqlite":
+                    # WAL lets readers go on while one worker writes; it is kept in the file.
+                    with self.engine.connect() as db:
+                        db.exec_driver_sql("PRAGMA journal_mode=WAL")
+                metadata.create_all(self.engine)
+                return
+            except sa.exc.OperationalError:
+                # Another worker is creating the same tables right now: wait and look again.
+                if attempt == 19:
+                    raise
+                time.sleep(0.1 + 0.05 * attempt)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -276,7 +289,7 @@ class Store:
             name=row.name,
             url=row.url,
             ref=row.ref,
-            created_at=row.created_at,
+            created_at=_utc(row.created_at),
         )
 
     def record(self, kind: str, poster_id: str) -> None:
@@ -430,7 +443,12 @@ class Store:
 
 
 def _publication(row) -> Publication:
-    return Publication(row.id, row.version, row.source, row.kind, row.who, row.created_at)
+    return Publication(row.id, row.version, row.source, row.kind, row.who, _utc(row.created_at))
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back the stored UTC time without its zone; PostgreSQL with it."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
 
 
 @functools.lru_cache(maxsize=64)
@@ -451,7 +469,6 @@ def _load_version(engine: sa.Engine, version_id: str) -> CatalogVersion:
 
 def _sqlite_pragmas(connection, _record) -> None:
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
