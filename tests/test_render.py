@@ -173,3 +173,31 @@ def test_rules_pick_the_layout_by_number_of_picks(default_version):
     ids = [c.id for c in default_version.catalog.choices]
     chosen = {n: make_poster(default_version, ids[:n], "", URL).layout for n in (1, 3, 4, 6, 7, 12)}
     assert chosen == {1: "hero", 3: "hero", 4: "list", 6: "list", 7: "grid", 12: "grid"}
+
+
+@pytest.mark.parametrize("layout", sorted(SAMPLES))
+def test_the_fast_png_has_exactly_the_pixels_of_the_plain_render(default_version, layout):
+    """Banded, cached encoding must never change a pixel, whatever was cached before."""
+    import random
+
+    from posterapp.render import png
+    from posterapp.render.poster import render_png_reference
+
+    rng = random.Random(layout)
+    ids = [c.id for c in default_version.catalog.choices]
+    chosen = default_version.layouts[layout]
+    for round_ in range(3):
+        count = rng.randint(chosen.min_picks, chosen.max_picks)
+        name = rng.choice(["", "小满", "Lily 王", "🌸阿May"])
+        poster = make_poster(default_version, rng.sample(ids, count), name,
+                             f"{URL}{round_}", layout)  # fmt: skip
+        fast = Image.open(io.BytesIO(render_png(default_version, poster))).convert("RGB")
+        plain = Image.open(io.BytesIO(render_png_reference(default_version, poster)))
+        assert ImageChops.difference(fast, plain.convert("RGB")).getbbox() is None
+    assert png.adler32_combine(zlib_adler(b"abc"), zlib_adler(b"defg"), 4) == zlib_adler(b"abcdefg")
+
+
+def zlib_adler(data: bytes) -> int:
+    import zlib
+
+    return zlib.adler32(data)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import io
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PIL import Image, ImageChops, ImageDraw
 
-from . import icons, qr, text
+from . import icons, png, qr, text
 
 if TYPE_CHECKING:
     from ..catalog import Catalog, Choice
@@ -29,33 +31,187 @@ class Poster:
     layout: str
 
 
+PAD = 2  # a card's tile reaches 2 px beyond the card, for its border
+
+
+@dataclass(frozen=True)
+class Part:
+    """Something drawn per poster, spanning rows ``top``..``bottom`` of the canvas.
+
+    ``key`` names everything its pixels depend on besides its rows (None: they are this
+    poster's alone), so a band of rows made of the same parts can be reused.
+    """
+
+    top: int
+    bottom: int
+    key: tuple | None
+    draw: Callable[[Image.Image, int], None]  # onto a canvas whose row 0 is canvas row ``origin``
+
+
 def render(version: CatalogVersion, poster: Poster) -> Image.Image:
     """Draw ``poster`` with the catalog and layouts of ``version``; return an RGB image."""
-    catalog, layout = version.catalog, version.layouts[poster.layout]
-    canvas = background(version, layout).copy()
-    draw_shapes(canvas, layout)
-    for key, element in layout.texts().items():
-        content = element_text(key, element, catalog, poster)
-        if content:
-            set_text = text.fit_style(content, element)
-            text.draw(canvas, set_text, element.box, element.color, element.align, element.valign)
-    for choice_id, (x, y) in zip(
-        poster.picks, layout.card_positions(len(poster.picks)), strict=True
-    ):
-        draw_card(canvas, version, layout, catalog.choice(choice_id), x, y)
-    code = layout.qr
-    canvas.alpha_composite(
-        qr.qr_tile(poster.url, code.size, code.color, code.background, code.radius),
-        (code.x, code.y),
-    )
+    canvas = static_layer(version, poster.layout).copy()
+    for part in parts(version, poster):
+        part.draw(canvas, 0)
     return canvas.convert("RGB")
 
 
 def render_png(version: CatalogVersion, poster: Poster) -> bytes:
-    """Render ``poster`` and encode it as PNG; the same inputs always give the same bytes."""
+    """Render ``poster`` as PNG bytes, fast: only the rows unique to it are drawn and deflated.
+
+    The pixels are exactly those of ``render``; the same inputs always give the same bytes.
+    """
+    layout = version.layouts[poster.layout]
+    width, height = layout.canvas.width, layout.canvas.height
+    fragments = []
+    row = 0
+    for top, bottom, key, members in _bands(parts(version, poster), height):
+        if row < top:
+            fragments.append(_band(version, layout.id, row, top, ("static",), []))
+        fragments.append(_band(version, layout.id, top, bottom, key, members))
+        row = bottom
+    if row < height:
+        fragments.append(_band(version, layout.id, row, height, ("static",), []))
+    return png.assemble(width, height, fragments)
+
+
+def render_png_reference(version: CatalogVersion, poster: Poster) -> bytes:
+    """Render and encode with Pillow's own PNG writer: the plain way, kept to compare with."""
     out = io.BytesIO()
     render(version, poster).save(out, format="PNG", compress_level=6)
     return out.getvalue()
+
+
+def _bands(found: list[Part], height: int):
+    """Merge parts whose rows overlap into bands: (top, bottom, key, parts), top to bottom."""
+    bands: list[list] = []
+    for part in sorted(found, key=lambda p: (p.top, p.bottom)):
+        top, bottom = max(0, part.top), min(height, part.bottom)
+        if bands and top < bands[-1][1]:
+            band = bands[-1]
+            band[1] = max(band[1], bottom)
+            band[2] = None if band[2] is None or part.key is None else (*band[2], part.key)
+            band[3].append(part)
+        else:
+            bands.append([top, bottom, None if part.key is None else (part.key,), [part]])
+    return bands
+
+
+def _band(version, layout_id: str, top: int, bottom: int, key, members) -> png.Fragment:
+    """Return the compressed rows top..bottom, from the cache when their content repeats."""
+    cache_key = None if key is None else (version.version, layout_id, top, bottom, key)
+    if cache_key is not None:
+        found = BANDS.get(cache_key)
+        if found is not None:
+            return found
+    layer = static_layer(version, layout_id)
+    canvas = layer.crop((0, top, layer.width, bottom))
+    for part in members:
+        part.draw(canvas, top)
+    # Rows that never change get the smaller encoding; the rest the faster one.
+    fragment = png.compress_band(canvas.convert("RGB"), 6 if key == ("static",) else 1)
+    if cache_key is not None:
+        BANDS.put(cache_key, fragment)
+    return fragment
+
+
+class BandCache:
+    """Compressed bands by what they show, least recently used dropped beyond a byte budget."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self.used = 0
+        self.entries: OrderedDict[tuple, png.Fragment] = OrderedDict()
+
+    def get(self, key: tuple) -> png.Fragment | None:
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple, fragment: png.Fragment) -> None:
+        if key in self.entries:
+            return
+        self.entries[key] = fragment
+        self.used += fragment.size
+        while self.used > self.budget and self.entries:
+            _, dropped = self.entries.popitem(last=False)
+            self.used -= dropped.size
+
+
+BANDS = BandCache(budget=48 * 1024 * 1024)
+
+
+def is_dynamic(key: str, element: TextElement) -> bool:
+    """Tell whether a text changes from poster to poster (it shows the name or the count)."""
+    from ..layouts import DEFAULT_TEXTS
+
+    template = element.text or DEFAULT_TEXTS[key]
+    return "{name}" in template or "{count}" in template
+
+
+@functools.lru_cache(maxsize=16)
+def static_layer(version: CatalogVersion, layout_id: str) -> Image.Image:
+    """Return the RGBA layer every poster of a layout shares: background, shapes, fixed texts."""
+    layout = version.layouts[layout_id]
+    canvas = background(version, layout).copy()
+    draw_shapes(canvas, layout)
+    empty = Poster(picks=(), name="", url="", layout=layout_id)
+    for key, element in layout.texts().items():
+        if not is_dynamic(key, element):
+            content = element_text(key, element, version.catalog, empty)
+            text.draw(canvas, text.fit_style(content, element), element.box, element.color,
+                      element.align, element.valign)  # fmt: skip
+    return canvas
+
+
+def parts(version: CatalogVersion, poster: Poster) -> list[Part]:
+    """Return what is drawn per poster over the static layer: name and count, cards, QR code."""
+    layout = version.layouts[poster.layout]
+    found = []
+    for key, element in layout.texts().items():
+        content = element_text(key, element, version.catalog, poster)
+        if not is_dynamic(key, element) or not content:
+            continue
+        set_text = text.fit_style(content, element)
+        unique = key == "name" and bool(poster.name)  # a name is as good as unique
+
+        def draw_text(canvas, origin, set_text=set_text, element=element):
+            text.draw(canvas, set_text, element.box, element.color, element.align,
+                      element.valign, offset=(0, -origin))  # fmt: skip
+
+        x, y, w, h = element.box
+        found.append(Part(y, y + h, None if unique else ("text", key, content), draw_text))
+    for choice_id, (x, y) in zip(
+        poster.picks, layout.card_positions(len(poster.picks)), strict=True
+    ):
+
+        def draw_card_tile(canvas, origin, x=x, y=y, choice_id=choice_id):
+            tile = card_tile(version, poster.layout, choice_id)
+            canvas.alpha_composite(tile, (x - PAD, y - PAD - origin))
+
+        card = layout.slots.card
+        found.append(
+            Part(y - PAD, y + card.height + PAD, ("card", x, y, choice_id), draw_card_tile)
+        )
+    code = layout.qr
+
+    def draw_qr(canvas, origin):
+        tile = qr.qr_tile(poster.url, code.size, code.color, code.background, code.radius)
+        canvas.alpha_composite(tile, (code.x, code.y - origin))
+
+    found.append(Part(code.y, code.y + code.size, None, draw_qr))
+    return found
+
+
+@functools.lru_cache(maxsize=24)
+def card_tile(version: CatalogVersion, layout_id: str, choice_id: str) -> Image.Image:
+    """Draw a choice's card on a transparent tile, PAD px larger than the card on each side."""
+    card = version.layouts[layout_id].slots.card
+    tile = Image.new("RGBA", (card.width + 2 * PAD, card.height + 2 * PAD), (0, 0, 0, 0))
+    draw_card(tile, version, version.layouts[layout_id], version.catalog.choice(choice_id),
+              PAD, PAD)  # fmt: skip
+    return tile
 
 
 def element_text(key: str, element: TextElement, catalog: Catalog, poster: Poster) -> str:
