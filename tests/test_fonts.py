@@ -37,3 +37,19 @@ def test_emoji_come_from_the_colour_font():
     assert fonts.is_emoji_cluster("❤️")
     assert not fonts.is_emoji_cluster("好")
     assert fonts.clusters("👨‍👩‍👧好🇨🇳") == ["👨‍👩‍👧", "好", "🇨🇳"]
+
+
+def test_the_coverage_file_matches_the_fonts():
+    """assets/fonts/coverage.json must be remade (tools/font_coverage.py) when a font changes."""
+    import json
+    import sys
+
+    from .conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import font_coverage
+    finally:
+        sys.path.pop(0)
+    stored = json.loads((ROOT / "assets" / "fonts" / "coverage.json").read_text())
+    assert stored == font_coverage.coverage()

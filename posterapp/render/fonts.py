@@ -8,10 +8,10 @@ are drawn at that size and scaled (see ``render.icons``).
 from __future__ import annotations
 
 import functools
+import json
 import unicodedata
 from pathlib import Path
 
-from fontTools.ttLib import TTFont
 from PIL import ImageFont
 
 FONTS = Path(__file__).resolve().parents[2] / "assets" / "fonts"
@@ -25,18 +25,22 @@ LAYOUT = ImageFont.Layout.RAQM if ImageFont.core.HAVE_RAQM else ImageFont.Layout
 
 
 @functools.cache
-def _cmap(path: Path) -> frozenset[int]:
-    with TTFont(path, lazy=True) as font:
-        return frozenset(font["cmap"].getBestCmap())
+def _coverage() -> dict[str, frozenset[int]]:
+    # Made by tools/font_coverage.py from the fonts' character maps (tests check it matches).
+    data = json.loads((FONTS / "coverage.json").read_text())
+    return {
+        kind: frozenset(code for first, last in entry["ranges"] for code in range(first, last + 1))
+        for kind, entry in data.items()
+    }
 
 
 def text_codepoints() -> frozenset[int]:
     """Code points the text faces can draw (both faces cover the same set)."""
-    return _cmap(FACES["regular"])
+    return _coverage()["text"]
 
 
 def emoji_codepoints() -> frozenset[int]:
-    return _cmap(EMOJI)
+    return _coverage()["emoji"]
 
 
 def undrawable(text: str) -> list[str]:
@@ -51,7 +55,8 @@ def undrawable(text: str) -> list[str]:
     return missing
 
 
-@functools.cache
+# Each face of the CJK font costs FreeType ~4 MB, so only the sizes in use are kept.
+@functools.lru_cache(maxsize=8)
 def face(kind: str, size: int) -> ImageFont.FreeTypeFont:
     """Return the text face ``kind`` ('regular' or 'bold') at ``size`` pixels."""
     return ImageFont.truetype(str(FACES[kind]), size, layout_engine=LAYOUT)

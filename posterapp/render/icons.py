@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 from . import fonts
 
 
-@functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=512)
 def emoji_tile(emoji: str, size: int) -> Image.Image:
     """Draw an emoji at the font's only size (109) and scale it into a ``size`` square."""
     face = fonts.emoji_face()
@@ -20,7 +20,7 @@ def emoji_tile(emoji: str, size: int) -> Image.Image:
     return _square(big, size)
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=128)
 def image_tile(data: bytes, size: int) -> Image.Image:
     """Scale an icon image (PNG, JPEG or WebP bytes) into a ``size`` square, keeping its shape."""
     with Image.open(io.BytesIO(data)) as image:

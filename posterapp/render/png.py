@@ -13,6 +13,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
+from isal import isal_zlib
 from PIL import Image
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -34,8 +35,13 @@ class Fragment:
         return len(self.data)
 
 
-def compress_band(band: Image.Image, level: int) -> Fragment:
-    """Deflate an RGB band as unfiltered PNG rows, ending with a full flush."""
+def compress_band(band: Image.Image, keep: bool) -> Fragment:
+    """Deflate an RGB band as unfiltered PNG rows, ending with a full flush.
+
+    A band that will be kept and reused is compressed hard once (zlib level 6); a band made
+    for one poster is compressed fast with ISA-L (several times faster than zlib level 1,
+    about as small).
+    """
     width, height = band.size
     stride = width * 3
     pixels = band.tobytes()
@@ -43,8 +49,12 @@ def compress_band(band: Image.Image, level: int) -> Fragment:
     for row in range(height):
         start = row * (stride + 1) + 1
         raw[start : start + stride] = pixels[row * stride : (row + 1) * stride]
-    deflate = zlib.compressobj(level, zlib.DEFLATED, -15, 9)
-    data = deflate.compress(raw) + deflate.flush(zlib.Z_FULL_FLUSH)
+    if keep:
+        deflate = zlib.compressobj(6, zlib.DEFLATED, -15, 9)
+        data = deflate.compress(raw) + deflate.flush(zlib.Z_FULL_FLUSH)
+    else:
+        deflate = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
+        data = deflate.compress(raw) + deflate.flush(isal_zlib.Z_FULL_FLUSH)
     return Fragment(data, zlib.adler32(raw), len(raw))
 
 

@@ -99,7 +99,9 @@ def _bands(found: list[Part], height: int):
 
 def _band(version, layout_id: str, top: int, bottom: int, key, members) -> png.Fragment:
     """Return the compressed rows top..bottom, from the cache when their content repeats."""
-    cache_key = None if key is None else (version.version, layout_id, top, bottom, key)
+    # A band of several cards side by side (a grid row) seldom comes back: not worth keeping.
+    repeats = key is not None and sum(1 for k in key if k[0] == "card") <= 1
+    cache_key = (version.version, layout_id, top, bottom, key) if repeats else None
     if cache_key is not None:
         found = BANDS.get(cache_key)
         if found is not None:
@@ -108,38 +110,42 @@ def _band(version, layout_id: str, top: int, bottom: int, key, members) -> png.F
     canvas = layer.crop((0, top, layer.width, bottom))
     for part in members:
         part.draw(canvas, top)
-    # Rows that never change get the smaller encoding; the rest the faster one.
-    fragment = png.compress_band(canvas.convert("RGB"), 6 if key == ("static",) else 1)
+    fragment = png.compress_band(canvas.convert("RGB"), keep=cache_key is not None)
     if cache_key is not None:
         BANDS.put(cache_key, fragment)
     return fragment
 
 
-class BandCache:
-    """Compressed bands by what they show, least recently used dropped beyond a byte budget."""
+class Budgeted:
+    """An LRU cache that drops the least recently used entries beyond a byte budget."""
 
-    def __init__(self, budget: int):
+    def __init__(self, budget: int, size: Callable[[object], int]):
         self.budget = budget
+        self.size = size
         self.used = 0
-        self.entries: OrderedDict[tuple, png.Fragment] = OrderedDict()
+        self.entries: OrderedDict[tuple, object] = OrderedDict()
 
-    def get(self, key: tuple) -> png.Fragment | None:
+    def get(self, key: tuple):
         found = self.entries.get(key)
         if found is not None:
             self.entries.move_to_end(key)
         return found
 
-    def put(self, key: tuple, fragment: png.Fragment) -> None:
+    def put(self, key: tuple, value) -> None:
         if key in self.entries:
             return
-        self.entries[key] = fragment
-        self.used += fragment.size
+        self.entries[key] = value
+        self.used += self.size(value)
         while self.used > self.budget and self.entries:
             _, dropped = self.entries.popitem(last=False)
-            self.used -= dropped.size
+            self.used -= self.size(dropped)
 
 
-BANDS = BandCache(budget=48 * 1024 * 1024)
+# What a worker keeps in memory to skip work: compressed bands of rows (a poster's cards
+# repeat across posters) and card tiles (to draw the bands that are new). Sized so that a
+# worker stays well under 150 MB; see bench/render.py --memory.
+BANDS = Budgeted(28 * 1024 * 1024, size=lambda fragment: fragment.size)
+TILES = Budgeted(12 * 1024 * 1024, size=lambda tile: tile.width * tile.height * 4)
 
 
 def is_dynamic(key: str, element: TextElement) -> bool:
@@ -154,7 +160,7 @@ def is_dynamic(key: str, element: TextElement) -> bool:
 def static_layer(version: CatalogVersion, layout_id: str) -> Image.Image:
     """Return the RGBA layer every poster of a layout shares: background, shapes, fixed texts."""
     layout = version.layouts[layout_id]
-    canvas = background(version, layout).copy()
+    canvas = background(version, layout)
     draw_shapes(canvas, layout)
     empty = Poster(picks=(), name="", url="", layout=layout_id)
     for key, element in layout.texts().items():
@@ -204,9 +210,17 @@ def parts(version: CatalogVersion, poster: Poster) -> list[Part]:
     return found
 
 
-@functools.lru_cache(maxsize=24)
 def card_tile(version: CatalogVersion, layout_id: str, choice_id: str) -> Image.Image:
-    """Draw a choice's card on a transparent tile, PAD px larger than the card on each side."""
+    """Return a choice's card on a transparent tile, PAD px larger than the card each side."""
+    key = (version.version, layout_id, choice_id)
+    tile = TILES.get(key)
+    if tile is None:
+        tile = _draw_card_tile(version, layout_id, choice_id)
+        TILES.put(key, tile)
+    return tile
+
+
+def _draw_card_tile(version: CatalogVersion, layout_id: str, choice_id: str) -> Image.Image:
     card = version.layouts[layout_id].slots.card
     tile = Image.new("RGBA", (card.width + 2 * PAD, card.height + 2 * PAD), (0, 0, 0, 0))
     draw_card(tile, version, version.layouts[layout_id], version.catalog.choice(choice_id),
@@ -237,13 +251,7 @@ def element_text(key: str, element: TextElement, catalog: Catalog, poster: Poste
 
 
 def background(version: CatalogVersion, layout: Layout) -> Image.Image:
-    """Return the layout's background as an RGBA image (cached per version and layout)."""
-    return _background(version, layout.id)
-
-
-@functools.lru_cache(maxsize=32)
-def _background(version: CatalogVersion, layout_id: str) -> Image.Image:
-    layout = version.layouts[layout_id]
+    """Return the layout's background as a new RGBA image (only the static layer is kept)."""
     size = (layout.canvas.width, layout.canvas.height)
     spec = layout.background
     if spec.color:

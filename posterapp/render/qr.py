@@ -36,7 +36,6 @@ def modules_of(url: str) -> list[list[bool]]:
     return code.get_matrix()
 
 
-@functools.lru_cache(maxsize=256)
 def qr_tile(url: str, size: int, color: str, background: str, radius: int) -> Image.Image:
     """Return a ``size`` square RGBA tile: ``background`` rounded square, the code centred."""
     matrix = modules_of(url)
