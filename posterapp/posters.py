@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import versions
+from . import metrics, versions
 from .assets import Assets
 from .cache import ImageCache
 from .errors import Conflict, SelectionError
@@ -111,8 +111,11 @@ class Studio:
             created_at=now(),
         )
         # Render before storing: a poster that is acknowledged can always be drawn.
+        started = time.perf_counter()
         png = render_png(version, poster)
+        metrics.RENDER_SECONDS.labels(poster.layout).observe(time.perf_counter() - started)
         self.store.add_poster(record)
+        metrics.POSTERS.labels("yes" if ref else "no").inc()
         self.cache.put(record.id, png)
         return record
 

@@ -63,6 +63,26 @@ SECRET_KEY = define(
     "signs cookies; set a long random value in production",
 )
 
+REDIS_URL = define(
+    "REDIS_URL",
+    "",
+    "Redis for what app servers share (rate-limit counters), e.g. redis://127.0.0.1:6379/0; "
+    "empty: kept in each process, fine for one server",
+)
+RATE_LIMIT_POSTERS = define(
+    "RATE_LIMIT_POSTERS",
+    "20 per minute; 300 per hour",
+    "how many posters one client address may make (the API and the picker form together)",
+)
+RATE_LIMIT_LOGIN = define(
+    "RATE_LIMIT_LOGIN", "10 per minute", "console sign-in attempts per client address"
+)
+TRUSTED_PROXIES = define(
+    "TRUSTED_PROXIES",
+    "0",
+    "how many proxies in front of posterapp set X-Forwarded-For; only they are believed",
+)
+
 
 def path(setting: Setting) -> Path:
     return Path(setting.value())

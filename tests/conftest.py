@@ -72,6 +72,9 @@ def runner() -> CliRunner:
 
 
 PUBLIC_URL = "https://posters.example"
+# Tests make many posters from one address; the limits get tests of their own.
+NO_LIMITS = {"RATE_LIMIT_POSTERS": "100000 per minute", "RATE_LIMIT_LOGIN": "100000 per minute"}
+TEST_CONFIG = {"TESTING": True, "DATABASE_URL": "", "REDIS_URL": "", **NO_LIMITS}
 
 
 @pytest.fixture(scope="session")
@@ -80,9 +83,7 @@ def app(tmp_path_factory):
     from posterapp import create_app
 
     data = tmp_path_factory.mktemp("data")
-    app = create_app(
-        {"TESTING": True, "DATA_DIR": str(data), "DATABASE_URL": "", "PUBLIC_URL": PUBLIC_URL}
-    )
+    app = create_app({**TEST_CONFIG, "DATA_DIR": str(data), "PUBLIC_URL": PUBLIC_URL})
     yield app
     app.extensions["posterapp"].store.close()
 

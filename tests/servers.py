@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,42 +21,64 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextmanager
-def gunicorn(data_dir: Path, workers: int = 2, env: dict | None = None):
-    """Run ``gunicorn 'posterapp:create_app()'`` on a free loopback port; yield its base URL."""
+def start(
+    data_dir: Path, workers: int = 2, env: dict | None = None
+) -> tuple[str, subprocess.Popen]:
+    """Start ``gunicorn 'posterapp:create_app()'`` on a free loopback port; wait for /healthz."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     environment = {
         **os.environ,
         "POSTERAPP_DATA_DIR": str(data_dir),
         "POSTERAPP_PUBLIC_URL": base,
+        # Tests make many posters from one address; the limits are tested on their own.
+        "POSTERAPP_RATE_LIMIT_POSTERS": "100000 per minute",
+        "POSTERAPP_RATE_LIMIT_LOGIN": "100000 per minute",
         **(env or {}),
     }
+    environment.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each server gets its own
     command = [
         sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
         f"127.0.0.1:{port}", "--timeout", "30", "posterapp:create_app()",
     ]  # fmt: skip
-    log = open(data_dir / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=log)
+    log = open(data_dir / f"gunicorn-{port}.log", "wb")  # noqa: SIM115 - the process owns it
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=environment, stdout=log, stderr=log, start_new_session=True
+    )
+    log.close()
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            text = (data_dir / f"gunicorn-{port}.log").read_text()
+            raise RuntimeError(f"gunicorn exited: {text[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return base, process
+        except OSError:
+            if time.monotonic() > deadline:
+                stop(process)
+                raise RuntimeError("gunicorn did not answer /healthz within 60 s") from None
+            time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen, kill: bool = False) -> None:
+    """Stop a server and its workers: gracefully, or at once with SIGKILL."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGKILL if kill else signal.SIGTERM)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {(data_dir / 'gunicorn.log').read_text()}")
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not answer /healthz within 60 s") from None
-                time.sleep(0.2)
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@contextmanager
+def gunicorn(data_dir: Path, workers: int = 2, env: dict | None = None):
+    """Run a server for the duration of a ``with`` block; yield its base URL."""
+    base, process = start(data_dir, workers, env)
+    try:
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        stop(process)

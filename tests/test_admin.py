@@ -12,7 +12,7 @@ from PIL import Image
 
 from posterapp import staff
 
-from .conftest import DEFAULT_CATALOG, BufferedClient
+from .conftest import DEFAULT_CATALOG, TEST_CONFIG, BufferedClient
 
 NAME, PASSWORD = "li.na", "correct horse battery"
 OLD_LABEL, NEW_LABEL = "label: 过早来碗热干面", "label: 过早就要热干面"
@@ -25,9 +25,8 @@ def admin_app(tmp_path_factory):
 
     app = create_app(
         {
-            "TESTING": True,
+            **TEST_CONFIG,
             "DATA_DIR": str(tmp_path_factory.mktemp("admin")),
-            "DATABASE_URL": "",
             "PUBLIC_URL": "https://posters.example",
         }
     )

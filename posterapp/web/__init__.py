@@ -28,14 +28,15 @@ def init_app(app: Flask) -> None:
     site.ensure_published(Path(app.config["CATALOG"]))
     app.extensions["posterapp"] = site
 
-    from . import api, auth, editor, errors, numbers, picker, share
+    from . import api, auth, editor, errors, limits, numbers, ops, picker, share
 
     errors.init_app(app)
     # Only the console acts on behalf of a signed-in person, so only it checks CSRF tokens,
     # and only after the sign-in check: a stranger gets "sign in", not "bad token".
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.extensions["posterapp.csrf"] = CSRFProtect(app)
-    for blueprint in (picker.bp, share.bp, api.bp, auth.bp, editor.bp, numbers.bp):
+    limits.init_app(app, {"api": api.bp, "picker": picker.bp, "auth": auth.bp})
+    for blueprint in (picker.bp, share.bp, api.bp, auth.bp, editor.bp, numbers.bp, ops.bp):
         app.register_blueprint(blueprint)
 
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, send_file
+from flask import Blueprint, Response, redirect, render_template, request, send_file
 
 from ..errors import PosterNotFound
-from ..store import PosterRecord
+from ..store import PosterRecord, is_poster_id
 from . import studio
 
 bp = Blueprint("share", __name__)
@@ -37,14 +37,19 @@ def send_png(etag: str, path: Callable[[], Path]):
 
 @bp.get("/p/<poster_id>.png")
 def poster_image(poster_id: str):
+    # A cached image is only ever written for a stored poster, and never changes: serve it
+    # without asking the database (this is the hottest path, often behind a CDN).
+    cached = studio().cache.get(poster_id) if is_poster_id(poster_id) else None
+    if cached is not None:
+        return send_png(poster_id, lambda: cached)
     record = find(poster_id)
-    return send_png(f"{record.id}.{record.catalog_version}", lambda: studio().image(record))
+    return send_png(record.id, lambda: studio().image(record))
 
 
 @bp.get("/c/<poster_id>.png")
 def card_image(poster_id: str):
     record = find(poster_id)
-    return send_png(f"{record.id}.{record.catalog_version}.c", lambda: studio().card(record))
+    return send_png(f"{record.id}.card", lambda: studio().card(record))
 
 
 @bp.get("/q/<poster_id>")
@@ -88,10 +93,3 @@ def share_page(poster_id: str):
         make_url=f"/?ref={record.id}",
         just_made=just_made,
     )
-
-
-@bp.get("/healthz")
-def healthz():
-    site = studio()
-    site.store.ping()
-    return jsonify({"status": "ok", "catalog_version": site.active.version})
