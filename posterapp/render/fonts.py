@@ -43,9 +43,14 @@ def emoji_codepoints() -> frozenset[int]:
     return _coverage()["emoji"]
 
 
+@functools.cache
+def drawable_codepoints() -> frozenset[int]:
+    return text_codepoints() | emoji_codepoints()
+
+
 def undrawable(text: str) -> list[str]:
     """Return, once each and in order, the characters of ``text`` no shipped font can draw."""
-    known = text_codepoints() | emoji_codepoints()
+    known = drawable_codepoints()
     missing: list[str] = []
     for char in text:
         code = ord(char)

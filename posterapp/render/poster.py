@@ -110,7 +110,7 @@ def _band(version, layout_id: str, top: int, bottom: int, key, members) -> png.F
     canvas = layer.crop((0, top, layer.width, bottom))
     for part in members:
         part.draw(canvas, top)
-    fragment = png.compress_band(canvas.convert("RGB"), keep=cache_key is not None)
+    fragment = png.compress_band(canvas.convert("RGB"), hard=key == ("static",))
     if cache_key is not None:
         BANDS.put(cache_key, fragment)
     return fragment
@@ -304,15 +304,7 @@ def draw_card(
     slots, card = layout.slots, layout.slots.card
     catalog = version.catalog
     accent = catalog.category(choice.category).color
-    if card.border:
-        fill_shape(
-            canvas,
-            "rect",
-            (x - 2, y - 2, card.width + 4, card.height + 4),
-            card.border,
-            card.radius + 2,
-        )
-    fill_shape(canvas, "rect", (x, y, card.width, card.height), card.fill, card.radius)
+    canvas.alpha_composite(blank_card(card), (x - PAD, y - PAD))
     if card.accent == "bar":
         bar_h = card.height - 2 * card.radius
         fill_shape(canvas, "rect", (x, y + card.radius, 8, bar_h), accent, 4)
@@ -341,6 +333,17 @@ def draw_card(
             style.valign,
             offset=(x, y),
         )
+
+
+@functools.lru_cache(maxsize=8)
+def blank_card(card) -> Image.Image:
+    """Return a layout's empty card (border and fill) on a tile PAD px larger each side."""
+    tile = Image.new("RGBA", (card.width + 2 * PAD, card.height + 2 * PAD), (0, 0, 0, 0))
+    if card.border:
+        fill_shape(tile, "rect", (0, 0, card.width + 4, card.height + 4), card.border,
+                   card.radius + 2)  # fmt: skip
+    fill_shape(tile, "rect", (PAD, PAD, card.width, card.height), card.fill, card.radius)
+    return tile
 
 
 def tag_text(catalog: Catalog, choice: Choice) -> str:

@@ -12,6 +12,7 @@ from ..assets import Assets
 from ..cache import ImageCache
 from ..posters import Studio
 from ..store import Store
+from .images import CachedImages
 
 
 def init_app(app: Flask) -> None:
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.extensions["posterapp.csrf"] = CSRFProtect(app)
     limits.init_app(app, {"api": api.bp, "picker": picker.bp, "auth": auth.bp})
+    app.wsgi_app = CachedImages(app.wsgi_app, site.cache)
     for blueprint in (picker.bp, share.bp, api.bp, auth.bp, editor.bp, numbers.bp, ops.bp):
         app.register_blueprint(blueprint)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -19,6 +19,12 @@ def init_app(app: Flask, blueprints: dict) -> Limiter:
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "posterapp")
     limiter = Limiter(key_func=get_remote_address, app=app)
+
+    @limiter.request_filter
+    def reading() -> bool:
+        # Only making things is limited; reading (images above all) skips the limiter's work.
+        return request.method in {"GET", "HEAD", "OPTIONS"}
+
     posters = limiter.shared_limit(
         lambda: current_app.config["RATE_LIMIT_POSTERS"], scope="posters", methods=["POST"]
     )

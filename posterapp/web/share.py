@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, redirect, render_template, request, send_file
 
 from ..errors import PosterNotFound
-from ..store import PosterRecord, is_poster_id
+from ..store import PosterRecord
 from . import studio
 
 bp = Blueprint("share", __name__)
@@ -37,11 +37,7 @@ def send_png(etag: str, path: Callable[[], Path]):
 
 @bp.get("/p/<poster_id>.png")
 def poster_image(poster_id: str):
-    # A cached image is only ever written for a stored poster, and never changes: serve it
-    # without asking the database (this is the hottest path, often behind a CDN).
-    cached = studio().cache.get(poster_id) if is_poster_id(poster_id) else None
-    if cached is not None:
-        return send_png(poster_id, lambda: cached)
+    # Cached images never get here (web/images.py sends them); this renders the missing ones.
     record = find(poster_id)
     return send_png(record.id, lambda: studio().image(record))
 

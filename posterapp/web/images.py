@@ -1,0 +1,51 @@
+"""The hottest path, before Flask: send a poster image that is already rendered.
+
+A cached image is only ever written for a stored poster and never changes, so serving it
+needs no routing, no database and no per-request extensions: this WSGI layer answers
+``GET /p/<id>.png`` straight from the cache file (with sendfile where the server has it) and
+hands every other request, and every cache miss, to the Flask app.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from ..cache import ImageCache
+
+POSTER = re.compile(r"/p/([A-Za-z0-9_-]{12})\.png")
+YEAR = 365 * 24 * 3600
+
+
+class CachedImages:
+    def __init__(self, app, cache: ImageCache):
+        self.app = app
+        self.cache = cache
+
+    def __call__(self, environ, start_response):
+        method = environ.get("REQUEST_METHOD")
+        found = (
+            POSTER.fullmatch(environ.get("PATH_INFO", "")) if method in {"GET", "HEAD"} else None
+        )
+        path = self.cache.get(found.group(1)) if found else None
+        if path is None:
+            return self.app(environ, start_response)
+        etag = f'"{found.group(1)}"'
+        headers = [("Cache-Control", f"public, max-age={YEAR}, immutable"), ("ETag", etag)]
+        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+            start_response("304 Not Modified", headers)
+            return []
+        size = os.path.getsize(path)
+        headers += [("Content-Type", "image/png"), ("Content-Length", str(size))]
+        start_response("200 OK", headers)
+        if method == "HEAD":
+            return []
+        file = open(path, "rb")  # noqa: SIM115 - the server closes it after sending
+        wrapper = environ.get("wsgi.file_wrapper")
+        return wrapper(file, 65536) if wrapper else _chunks(file)
+
+
+def _chunks(file):
+    with file:
+        while chunk := file.read(65536):
+            yield chunk
