@@ -8,7 +8,8 @@
     │   └── UndrawableText         text has characters no shipped font can draw
     ├── Conflict                   someone else changed the catalog first
     ├── PosterNotFound             no poster has that id
-    └── VersionNotFound            no stored catalog version has that id
+    ├── VersionNotFound            no stored catalog version has that id
+    └── Unavailable                posterapp cannot serve this right now (503; try again)
 
 The web layer turns these into JSON ``{error: {code, message, field?}}`` or a page; the CLI
 prints the message and exits non-zero.
@@ -127,3 +128,11 @@ class VersionNotFound(PosterappError):
 
     status_code = 404
     code = "version_not_found"
+
+
+class Unavailable(PosterappError):
+    """posterapp cannot do this right now (a render over its time budget, the database away)."""
+
+    status_code = 503
+    code = "unavailable"
+    retry_after = 5

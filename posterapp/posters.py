@@ -8,6 +8,8 @@ from the stored record whenever the cache does not have them.
 from __future__ import annotations
 
 import contextlib
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +17,41 @@ from pathlib import Path
 from . import metrics, versions
 from .assets import Assets
 from .cache import ImageCache
-from .errors import Conflict, SelectionError
+from .errors import Conflict, SelectionError, Unavailable
 from .render.card import render_card_png
 from .render.poster import render_png
 from .selection import make_poster
 from .store import PosterRecord, Publication, Store, is_poster_id, new_poster_id, now
 from .versions import CatalogVersion
+
+
+@contextlib.contextmanager
+def time_budget(seconds: float):
+    """Raise Unavailable if the block runs longer than ``seconds`` (main thread, Unix only).
+
+    A render that hangs would hold a worker until gunicorn kills it; this gives the person
+    a 503 to retry instead, and the worker goes on serving.
+    """
+    usable = (
+        seconds > 0
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise Unavailable("making the poster took too long; please try again in a moment")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
 
 LIVE_CHECK_SECONDS = 1.0  # how stale a server's idea of the live catalog may get
 
@@ -31,6 +62,7 @@ class Studio:
     cache: ImageCache
     public_url: str
     assets: Assets
+    render_budget: float = 5.0
     _live: tuple[float, CatalogVersion] | None = field(default=None, repr=False)
 
     @property
@@ -112,7 +144,8 @@ class Studio:
         )
         # Render before storing: a poster that is acknowledged can always be drawn.
         started = time.perf_counter()
-        png = render_png(version, poster)
+        with time_budget(self.render_budget):
+            png = render_png(version, poster)
         metrics.RENDER_SECONDS.labels(poster.layout).observe(time.perf_counter() - started)
         self.store.add_poster(record)
         metrics.POSTERS.labels("yes" if ref else "no").inc()

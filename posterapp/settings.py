@@ -83,6 +83,18 @@ TRUSTED_PROXIES = define(
     "how many proxies in front of posterapp set X-Forwarded-For; only they are believed",
 )
 
+RENDER_BUDGET = define(
+    "RENDER_BUDGET",
+    "5",
+    "seconds a poster may take to render before the request gets a 503 instead of hanging",
+)
+PRODUCTION = define(
+    "PRODUCTION",
+    "false",
+    "true: refuse to start with the default secret key, or with the console open and no accounts",
+)
+CONSOLE = define("CONSOLE", "true", "false: serve no /admin console at all")
+
 
 def path(setting: Setting) -> Path:
     return Path(setting.value())

@@ -77,3 +77,81 @@ def test_metrics_count_posters_and_render_times(client):
     count = 'posterapp_render_seconds_count{layout="hero"}'
     assert value(after, count) == value(before, count) + 1
     assert "posterapp_http_requests_total" in after
+
+
+def test_every_page_carries_security_headers_and_a_fresh_nonce(client):
+    first, second = client.get("/"), client.get("/")
+    policy = first.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
+    nonce = policy.split("'nonce-")[1].split("'")[0]
+    assert f'nonce="{nonce}"' in first.get_data(as_text=True)  # the style block and script
+    assert nonce not in second.headers["Content-Security-Policy"]
+    for response in (first, client.get("/api/catalog"), client.get("/s/AAAAAAAAAAAA")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    made = client.post("/api/posters", json=PICKS).get_json()
+    image = client.get(f"/p/{made['id']}.png")  # served before Flask, from the cache
+    assert image.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "config, words",
+    [
+        ({}, "POSTERAPP_SECRET_KEY must be a long random value"),
+        ({"SECRET_KEY": "short"}, "POSTERAPP_SECRET_KEY must be a long random value"),
+        ({"SECRET_KEY": "x" * 48}, "no staff accounts"),
+    ],
+)
+def test_production_refuses_to_start_unsafe(tmp_path, config, words):
+    from posterapp import create_app
+
+    with pytest.raises(RuntimeError, match=words):
+        create_app({**TEST_CONFIG, "DATA_DIR": str(tmp_path), "PRODUCTION": True, **config})
+
+
+def test_production_starts_with_a_key_and_without_a_console(tmp_path):
+    from posterapp import create_app
+
+    app = create_app(
+        {**TEST_CONFIG, "DATA_DIR": str(tmp_path), "PRODUCTION": "true",
+         "SECRET_KEY": "k" * 48, "CONSOLE": "false"}
+    )  # fmt: skip
+    try:
+        client = app.test_client()
+        assert client.get("/admin").status_code == 404
+        assert client.get("/").status_code == 200
+    finally:
+        app.extensions["posterapp"].store.close()
+
+
+def test_a_render_over_its_budget_is_a_503_not_a_hung_worker(tmp_path, monkeypatch):
+    import time
+
+    from posterapp import posters
+
+    app = limited_app(tmp_path, RENDER_BUDGET="0.2")
+    monkeypatch.setattr(posters, "render_png", lambda *args: time.sleep(5))
+    try:
+        started = time.monotonic()
+        response = app.test_client().post("/api/posters", json=PICKS)
+        assert time.monotonic() - started < 2
+        assert response.status_code == 503
+        # ≥ 5 s: Flask-Limiter raises it to its own window on limited routes.
+        assert int(response.headers["Retry-After"]) >= 5
+        assert "took too long" in response.get_json()["error"]["message"]
+        assert app.extensions["posterapp"].store.event_counts()["created"] == 0
+    finally:
+        app.extensions["posterapp"].store.close()
+
+
+def test_a_database_outage_is_a_503(client, studio, monkeypatch):
+    import sqlalchemy as sa
+
+    def away(*args, **kwargs):
+        raise sa.exc.OperationalError("SELECT 1", {}, ConnectionRefusedError("refused"))
+
+    monkeypatch.setattr(studio.store, "get_poster", away)
+    response = client.get("/api/posters/AAAAAAAAAAAA")
+    assert response.status_code == 503
+    assert "database is not reachable" in response.get_json()["error"]["message"]

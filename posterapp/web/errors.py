@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import PosterappError
+from ..errors import PosterappError, Unavailable
 
 # Plain words for the HTTP errors people can cause.
 HTTP_MESSAGES = {
@@ -28,7 +29,19 @@ def respond(status: int, code: str, message: str, payload: dict | None = None):
 
 
 def handle_posterapp(error: PosterappError):
-    return respond(error.status_code, error.code, error.message, error.to_dict())
+    response = respond(error.status_code, error.code, error.message, error.to_dict())
+    retry = getattr(error, "retry_after", None)
+    return (*response, {"Retry-After": str(retry)}) if retry else response
+
+
+def handle_database(error: sa.exc.DBAPIError):
+    """The database is away (restarting, unreachable): a 503 to retry, not a 500."""
+    from flask import current_app
+
+    current_app.logger.warning("database unavailable on %s: %s", request.path, error.orig)
+    return handle_posterapp(
+        Unavailable("the database is not reachable right now; please try again in a moment")
+    )
 
 
 def handle_http(error: HTTPException):
@@ -58,5 +71,7 @@ def handle_unexpected(error: Exception):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(PosterappError, handle_posterapp)
+    app.register_error_handler(sa.exc.OperationalError, handle_database)
+    app.register_error_handler(sa.exc.InterfaceError, handle_database)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(Exception, handle_unexpected)

@@ -31,7 +31,11 @@ class CachedImages:
         if path is None:
             return self.app(environ, start_response)
         etag = f'"{found.group(1)}"'
-        headers = [("Cache-Control", f"public, max-age={YEAR}, immutable"), ("ETag", etag)]
+        headers = [
+            ("Cache-Control", f"public, max-age={YEAR}, immutable"),
+            ("ETag", etag),
+            ("X-Content-Type-Options", "nosniff"),
+        ]
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
             start_response("304 Not Modified", headers)
             return []
