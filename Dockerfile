@@ -1,8 +1,13 @@
 # posterapp: renders posters with the fonts in assets/; nothing is fetched at run time.
+#   docker run -e POSTERAPP_SECRET_KEY=… -e POSTERAPP_DATABASE_URL=postgresql+psycopg://… \
+#              -e POSTERAPP_REDIS_URL=redis://… -e POSTERAPP_PUBLIC_URL=https://… -p 8000:8000 IMAGE
+# Production mode refuses to start without a real secret key, or with the console on and no
+# staff account (create one: docker run … IMAGE posterapp admin add-user NAME).
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 POSTERAPP_DATA_DIR=/data
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    POSTERAPP_DATA_DIR=/data POSTERAPP_BIND=0.0.0.0:8000 POSTERAPP_PRODUCTION=true
 WORKDIR /app
-COPY setup.cfg pyproject.toml README.md ./
+COPY setup.cfg pyproject.toml README.md gunicorn.conf.py ./
 COPY posterapp ./posterapp
 RUN pip install --no-cache-dir -e .
 COPY assets ./assets
@@ -12,4 +17,4 @@ USER posterapp
 VOLUME /data
 EXPOSE 8000
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"
-CMD ["gunicorn", "--workers", "2", "--bind", "0.0.0.0:8000", "posterapp:create_app()"]
+CMD ["gunicorn", "posterapp:create_app()"]
