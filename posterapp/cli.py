@@ -34,8 +34,11 @@ class Context:
         return store
 
     def load(self, catalog: Path) -> versions.CatalogVersion:
-        """Load a catalog from its files and keep its version, so posters can be remade."""
-        version = versions.load_sources(catalog, self.assets)
+        """Load a catalog from its files and keep its version; exit with its problems if bad."""
+        try:
+            version = versions.load_sources(catalog, self.assets)
+        except PosterappError as error:
+            _fail(error)
         self.store.save_version(version)
         return version
 
@@ -151,10 +154,7 @@ def render(
 @click.pass_obj
 def sheet(ctx: Context, catalog: Path, output: Path) -> None:
     """Render a contact sheet of every layout filled with worst-case content."""
-    try:
-        version = ctx.load(catalog)
-    except PosterappError as error:
-        _fail(error)
+    version = ctx.load(catalog)
     output.parent.mkdir(parents=True, exist_ok=True)
     render_sheet(version).save(output, format="PNG")
     click.echo(
@@ -175,10 +175,7 @@ def sheet(ctx: Context, catalog: Path, output: Path) -> None:
 @click.pass_obj
 def demo(ctx: Context, catalog: Path, output_dir: Path) -> None:
     """Render a sample poster in every layout, and the contact sheet, into a folder."""
-    try:
-        version = ctx.load(catalog)
-    except PosterappError as error:
-        _fail(error)
+    version = ctx.load(catalog)
     output_dir.mkdir(parents=True, exist_ok=True)
     ids = [c.id for c in version.catalog.choices]
     samples = {
