@@ -41,6 +41,11 @@ def clean_name(version: CatalogVersion, raw: str | None) -> str:
             field="name",
         )
     name = re.sub(r"\s+", " ", name)
+    if any(cluster[0] in (fonts.ZWJ, fonts.VS16) for cluster in fonts.clusters(name)):
+        raise SelectionError(
+            "name has a joining or emoji-style mark with nothing before it; type it again",
+            field="name",
+        )
     if len(fonts.clusters(name)) > campaign.name_max_length:
         raise SelectionError(
             f"name is {len(fonts.clusters(name))} characters long; at most "

@@ -247,7 +247,7 @@ def test_openapi_describes_what_the_api_returns(client):
     assert spec["openapi"].startswith("3.")
     assert spec["servers"] == [{"url": PUBLIC_URL}]
     create = spec["paths"]["/api/posters"]["post"]
-    assert set(create["responses"]) == {"201", "400", "413", "415", "422"}
+    assert set(create["responses"]) == {"201", "400", "413", "415", "422", "429", "503"}
     links = spec["components"]["schemas"]["PosterLinks"]
     assert set(links["required"]) == set(make(client))
     request = spec["components"]["schemas"]["PosterRequest"]

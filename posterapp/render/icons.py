@@ -28,6 +28,8 @@ def image_tile(data: bytes, size: int) -> Image.Image:
 
 
 def _square(image: Image.Image, size: int) -> Image.Image:
+    if image.width == 0 or image.height == 0:
+        return Image.new("RGBA", (size, size), (0, 0, 0, 0))
     box = image.getbbox() or (0, 0, image.width, image.height)
     image = image.crop(box)
     scale = size / max(image.width, image.height)

@@ -82,6 +82,17 @@ def _no_duplicates(pairs):
     return seen
 
 
+def _has_lone_surrogate(value) -> bool:
+    """Tell whether JSON data holds a lone UTF-16 surrogate (\\ud800), which no text can be."""
+    if isinstance(value, str):
+        return any("\ud800" <= char <= "\udfff" for char in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
+
+
 def read_body() -> dict:
     """Parse the JSON object of a request, or raise an error that says what to send."""
     if not request.is_json:
@@ -95,6 +106,13 @@ def read_body() -> dict:
         raise RequestError(f"the body is not valid JSON: {detail}") from None
     if not isinstance(body, dict):
         raise RequestError('the body must be a JSON object, like {"choices": ["travel-fund"]}')
+    for key, value in body.items():
+        if _has_lone_surrogate(key) or _has_lone_surrogate(value):
+            field = "body" if _has_lone_surrogate(key) else key
+            raise SelectionError(
+                f"{field} has text that is not valid Unicode (a lone surrogate); type it again",
+                field=field,
+            )
     for key in body:
         if key not in FIELDS:
             raise SelectionError(

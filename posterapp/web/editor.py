@@ -33,7 +33,10 @@ def _problems(error: InvalidSource) -> list[dict]:
 
 
 def _source() -> str:
-    data = request.get_json(silent=True) or {}
+    try:
+        data = request.get_json(silent=True) or {}
+    except RecursionError:
+        data = {}
     source = data.get("source") if isinstance(data, dict) else None
     if not isinstance(source, str):
         raise SelectionError('send the catalog YAML as {"source": "…"}', field="source")

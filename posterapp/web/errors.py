@@ -14,6 +14,7 @@ HTTP_MESSAGES = {
     404: "there is nothing at this address; check the link",
     405: "this address does not take {method} requests",
     413: "the request body is too large",
+    429: "too many requests from this address ({limit}); wait a little and try again",
 }
 
 
@@ -53,7 +54,11 @@ def handle_http(error: HTTPException):
         return respond(400, "csrf_failed", message)
     status = error.code or 500
     template = HTTP_MESSAGES.get(status)
-    message = template.format(method=request.method) if template else (error.description or "")
+    message = (
+        template.format(method=request.method, limit=error.description)
+        if template
+        else (error.description or "")
+    )
     code = (error.name or "error").lower().replace(" ", "_")
     response = respond(status, code, message)
     if status == 405 and error.valid_methods:

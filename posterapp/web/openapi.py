@@ -79,6 +79,8 @@ def document(public_url: str) -> dict:
                         "413": _error("the body is too large"),
                         "415": _error("the body is not sent as JSON"),
                         "422": _error("the picks, name, layout or ref cannot make a poster"),
+                        "429": _error("too many posters from this address; see Retry-After"),
+                        "503": _error("cannot make posters right now; try again (Retry-After)"),
                     },
                 }
             },
@@ -97,6 +99,7 @@ def document(public_url: str) -> dict:
                             },
                         },
                         "404": _error("no poster has this id"),
+                        "503": _error("the database is not reachable right now; try again"),
                     },
                 }
             },
