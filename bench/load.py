@@ -1,10 +1,11 @@
-"""Mixed load for a while: new posters, share pages and images, from keep-alive client threads.
+"""Mixed load for a while: new posters, share pages and images, from client threads.
 
     .venv/bin/python bench/load.py [--seconds 60] [--connections 64] [--short] [--json]
                                    [--url http://127.0.0.1:8000]
 
 Without --url it starts its own server (gunicorn, two workers, SQLite in a temporary folder)
-and stops it afterwards. Each connection is a thread with its own http.client connection,
+and stops it afterwards. Each connection is a thread with its own http.client connection
+(kept alive when the server allows; gunicorn's sync workers close it after each answer),
 doing: 20 % a new poster (POST /api/posters, then GET of its image), 50 % a share page of a
 known poster (GET /s/<id>), 30 % a poster image (GET /p/<id>.png). Any answer other than
 2xx/3xx, or any exception, is an error; the script exits 1 if there was one. It talks to
