@@ -5,6 +5,7 @@ POSTERAPP_* variables named below.
 """
 
 import os
+import shutil
 import tempfile
 
 bind = os.environ.get("POSTERAPP_BIND", "127.0.0.1:8000")
@@ -32,8 +33,15 @@ access_log_format = (
 )
 
 # Workers write their metrics here so that /metrics can add up all of them.
+_metrics_dir = None
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="posterapp-metrics-")
+    _metrics_dir = tempfile.mkdtemp(prefix="posterapp-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+
+def on_exit(server):
+    if _metrics_dir:  # only the folder this server made; an operator's own is left alone
+        shutil.rmtree(_metrics_dir, ignore_errors=True)
 
 
 def child_exit(server, worker):
