@@ -127,6 +127,13 @@ def live_server(tmp_path_factory):
         yield LiveServer(url, data_dir)
 
 
+def unavailable(what: str, how: str):
+    """Fail in CI, where .ci/run provides everything; elsewhere skip, saying how to get it."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is not available in CI; .ci/run should have provided it")
+    pytest.skip(f"needs {what}: {how}")
+
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -138,9 +145,7 @@ ARGS = [
 def browser():
     """Debian's Chromium driven by Playwright; skipped outside CI when it is not installed."""
     if not shutil.which(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing in CI; .ci/run installs Debian's chromium")
-        pytest.skip(f"needs {CHROMIUM}: run `apt-get update && apt-get install -y chromium`")
+        unavailable(CHROMIUM, "run `apt-get update && apt-get install -y chromium`")
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     from playwright.sync_api import sync_playwright
 

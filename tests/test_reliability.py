@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import unavailable
+
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = os.environ.get(
     "POSTERAPP_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -24,12 +26,6 @@ START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) 
 START_REDIS = 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save ""'
 
 pytestmark = pytest.mark.slow
-
-
-def unavailable(what: str, how: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} is not reachable in CI; .ci/run should have started it")
-    pytest.skip(f"needs {what}: {how}")
 
 
 @pytest.fixture(scope="module")

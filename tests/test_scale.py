@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from posterapp.store import Store
 
+from .conftest import unavailable
 from .servers import start, stop
 
 POSTGRES = os.environ.get(
@@ -28,12 +29,6 @@ POSTGRES = os.environ.get(
 )
 REDIS = os.environ.get("POSTERAPP_TEST_REDIS", "redis://127.0.0.1:6379/15")
 LIMIT = 8  # posters per minute per client, counted in Redis across both servers
-
-
-def unavailable(what: str, how: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} is not reachable in CI; .ci/run should have started it")
-    pytest.skip(f"needs {what}: {how}")
 
 
 @pytest.fixture(scope="module")
