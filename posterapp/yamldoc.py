@@ -29,8 +29,6 @@ PLAIN_TAGS = {
 RECURSION_GUARD = 100
 # libyaml's C parser where installed: the same safe rules, many times faster.
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-BOOL_WORDS = {"yes", "no", "on", "off", "true", "false", "y", "n"}
-
 Path = tuple[str | int, ...]
 
 

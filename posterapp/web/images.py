@@ -15,6 +15,8 @@ from ..cache import ImageCache
 
 POSTER = re.compile(r"/p/([A-Za-z0-9_-]{12})\.png")
 YEAR = 365 * 24 * 3600
+# For what never changes once made: poster images, cards, a catalog version's icons.
+IMMUTABLE = f"public, max-age={YEAR}, immutable"
 
 
 class CachedImages:
@@ -32,7 +34,7 @@ class CachedImages:
             return self.app(environ, start_response)
         etag = f'"{found.group(1)}"'
         headers = [
-            ("Cache-Control", f"public, max-age={YEAR}, immutable"),
+            ("Cache-Control", IMMUTABLE),
             ("ETag", etag),
             ("X-Content-Type-Options", "nosniff"),
         ]

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from ..catalog import NATIONWIDE
 from ..errors import SelectionError
 from . import studio
+from .images import IMMUTABLE
 
 bp = Blueprint("picker", __name__)
 
@@ -92,5 +93,5 @@ def catalog_asset(version_id: str, path: str):
         abort(404)
     mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
     response = Response(version.asset(path), mimetype=mimetype)
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Cache-Control"] = IMMUTABLE
     return response

@@ -11,10 +11,9 @@ from flask import Blueprint, Response, redirect, render_template, request, send_
 from ..errors import PosterNotFound
 from ..store import PosterRecord
 from . import studio
+from .images import IMMUTABLE, YEAR
 
 bp = Blueprint("share", __name__)
-
-YEAR = 365 * 24 * 3600
 
 
 def find(poster_id: str) -> PosterRecord:
@@ -31,7 +30,7 @@ def send_png(etag: str, path: Callable[[], Path]):
         response.set_etag(etag)
     else:
         response = send_file(path(), mimetype="image/png", etag=etag, max_age=YEAR)
-    response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    response.headers["Cache-Control"] = IMMUTABLE
     return response
 
 
