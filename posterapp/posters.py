@@ -160,7 +160,10 @@ class Studio:
         cached = self.cache.get(record.id)
         if cached:
             return cached
-        return self.cache.put(record.id, render_png(self.version_of(record), record.poster))
+        version = self.version_of(record)
+        with time_budget(self.render_budget):
+            png = render_png(version, record.poster)
+        return self.cache.put(record.id, png)
 
     def card(self, record: PosterRecord) -> Path:
         """Return the 1200×630 share card, rendering it from the record if it is not cached."""
@@ -168,4 +171,7 @@ class Studio:
         cached = self.cache.get(key)
         if cached:
             return cached
-        return self.cache.put(key, render_card_png(self.version_of(record), record.poster))
+        version = self.version_of(record)
+        with time_budget(self.render_budget):
+            png = render_card_png(version, record.poster)
+        return self.cache.put(key, png)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
+
+from confusable_homoglyphs.confusables import is_confusable
 
 from . import layouts
 from .errors import SelectionError, UndrawableText
@@ -16,6 +19,31 @@ from .render.poster import Poster
 from .versions import CatalogVersion
 
 MAX_URL = 512
+# A typed name is bounded three ways before any per-character work, because "one character"
+# (a grapheme cluster) can hide thousands of code points joined by ZWJ.
+MAX_NAME_BYTES = 512  # UTF-8 bytes, checked first
+MAX_NAME_CODEPOINTS = 64
+MAX_CLUSTER_CODEPOINTS = 10  # the longest emoji sequence (👩🏽‍❤️‍💋‍👨🏿) has 10
+# More values than the campaign allows (plus this many) are refused before any per-pick work.
+PICKS_MARGIN = 8
+
+
+def fold(text: str) -> str:
+    """Fold text for comparison: NFKC, case, spaces, and look-alike characters (⽣ → 生)."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace(" ", "")
+    return "".join(_fold_char(c) for c in text)
+
+
+def _fold_char(char: str) -> str:
+    # Unicode's confusables pair each look-alike with its twins; the lowest code point among
+    # them stands for the group, so 生 and the Kangxi radical ⽣ fold to the same thing.
+    if char.isascii() and char.isalnum():
+        return char
+    found = is_confusable(char, greedy=True)
+    if not found:
+        return char
+    twins = [h["c"] for entry in found for h in entry["homoglyphs"] if len(h["c"]) == 1]
+    return min([char, *twins], key=ord)
 
 
 def clean_name(version: CatalogVersion, raw: str | None) -> str:
@@ -25,6 +53,9 @@ def clean_name(version: CatalogVersion, raw: str | None) -> str:
         return ""
     if not isinstance(raw, str):
         raise SelectionError("name must be text", field="name")
+    limit = campaign.name_max_length
+    if len(raw) > MAX_NAME_CODEPOINTS or len(raw.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        raise SelectionError(f"名字太长了，最多 {limit} 个字，再短一点吧", field="name")
     name = unicodedata.normalize("NFC", raw).strip()
     bad = sorted(
         {
@@ -41,20 +72,32 @@ def clean_name(version: CatalogVersion, raw: str | None) -> str:
             field="name",
         )
     name = re.sub(r"\s+", " ", name)
-    if any(cluster[0] in (fonts.ZWJ, fonts.VS16) for cluster in fonts.clusters(name)):
+    clusters = fonts.clusters(name)
+    if any(cluster[0] in (fonts.ZWJ, fonts.VS16) for cluster in clusters):
         raise SelectionError(
             "name has a joining or emoji-style mark with nothing before it; type it again",
             field="name",
         )
-    if len(fonts.clusters(name)) > campaign.name_max_length:
+    for cluster in clusters:
+        if len(cluster) > MAX_CLUSTER_CODEPOINTS:
+            raise SelectionError(
+                f"名字里有一个表情由 {len(cluster)} 个部分拼成，太复杂了，换一个简单的吧",
+                field="name",
+            )
+        joined = fonts.ZWJ in cluster or fonts.VS16 in cluster
+        if joined and ord(cluster[0]) not in fonts.emoji_codepoints():
+            raise SelectionError(
+                f"「{cluster[0]}」后面跟着一个看不见的连接符，删掉它再试一次吧", field="name"
+            )
+    if len(clusters) > campaign.name_max_length:
         raise SelectionError(
-            f"name is {len(fonts.clusters(name))} characters long; at most "
+            f"name is {len(clusters)} characters long; at most "
             f"{campaign.name_max_length} are allowed",
             field="name",
         )
-    folded = name.casefold().replace(" ", "")
+    folded = fold(name)
     for word in campaign.name_blocklist:
-        if word.casefold() in folded:
+        if fold(word) in folded:
             raise SelectionError(
                 f"name may not contain '{word}'; please choose another name", field="name"
             )
@@ -69,13 +112,17 @@ def clean_picks(version: CatalogVersion, picks) -> tuple[str, ...]:
     catalog, campaign = version.catalog, version.catalog.campaign
     if not isinstance(picks, list | tuple) or not all(isinstance(p, str) for p in picks):
         raise SelectionError("choices must be a list of choice ids", field="choices")
+    if len(picks) > campaign.max_picks + PICKS_MARGIN:
+        raise SelectionError(
+            f"最多选 {campaign.max_picks} 项哦，这次收到了 {len(picks)} 项", field="choices"
+        )
     unknown = [p for p in picks if not catalog.has_choice(p)]
     if unknown:
         shown = ", ".join(repr(p[:40]) for p in unknown[:5])
         raise SelectionError(
             f"unknown choice id{'s' if len(unknown) > 1 else ''}: {shown}", field="choices"
         )
-    repeated = sorted({p for p in picks if picks.count(p) > 1})
+    repeated = sorted(p for p, times in Counter(picks).items() if times > 1)
     if repeated:
         raise SelectionError(
             f"each choice may be picked once; repeated: {', '.join(repeated)}", field="choices"

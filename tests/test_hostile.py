@@ -47,7 +47,7 @@ from schemathesis.checks import (
 from posterapp import layouts, staff, yamldoc
 from posterapp.assets import Assets
 from posterapp.web import openapi
-from posterapp.web.api import MAX_BODY
+from posterapp.web.inputs import API_BODY_LIMIT as MAX_BODY
 
 from .conftest import ASSETS, DEFAULT_CATALOG, PUBLIC_URL, TEST_CONFIG, BufferedClient
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -16,53 +15,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
-import sqlalchemy as sa
-
 from posterapp.store import Store
 
-from .conftest import unavailable
 from .servers import start, stop
 
-POSTGRES = os.environ.get(
-    "POSTERAPP_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-REDIS = os.environ.get("POSTERAPP_TEST_REDIS", "redis://127.0.0.1:6379/15")
 LIMIT = 8  # posters per minute per client, counted in Redis across both servers
-
-
-@pytest.fixture(scope="module")
-def database():
-    """A new, empty PostgreSQL database for this module; dropped afterwards."""
-    admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    name = f"posterapp_test_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as db:
-            db.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError:
-        admin.dispose()
-        unavailable(
-            "PostgreSQL",
-            "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
-        )
-    yield sa.make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as db:
-        db.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    import redis
-
-    client = redis.Redis.from_url(REDIS)
-    try:
-        client.flushdb()
-    except redis.exceptions.ConnectionError:
-        unavailable("Redis", 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save ""')
-    finally:
-        client.close()
-    return REDIS
 
 
 def call(url: str, body: dict | None = None):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
 from .. import settings
@@ -32,9 +34,12 @@ def init_app(app: Flask) -> None:
     console = flag(app.config["CONSOLE"])
     if flag(app.config["PRODUCTION"]):
         refuse_unsafe_production(app, store, console)
+    else:
+        warn_about_other_hosts(app)
 
-    from . import api, auth, editor, errors, headers, limits, numbers, ops, picker, share
+    from . import api, auth, editor, errors, headers, inputs, limits, numbers, ops, picker, share
 
+    inputs.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
     # Only the console acts on behalf of a signed-in person, so only it checks CSRF tokens,
@@ -61,16 +66,90 @@ def flag(value) -> bool:
 
 def refuse_unsafe_production(app: Flask, store: Store, console: bool) -> None:
     """In production, stop at start-up rather than run with a guessable key or an open door."""
+    problem = public_url_problem(str(app.config.get("PUBLIC_URL") or ""))
+    if problem:
+        raise RuntimeError(problem)
     key = str(app.config.get("SECRET_KEY") or "")
-    if key == settings.SECRET_KEY.default or len(key) < 32:
+    # Spaces or one character repeated are as guessable as no key at all.
+    if key == settings.SECRET_KEY.default or len(key.strip()) < 32 or len(set(key)) < 8:
         raise RuntimeError(
-            "POSTERAPP_SECRET_KEY must be a long random value in production (32+ characters), "
-            "e.g. the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            "POSTERAPP_SECRET_KEY 在正式环境里必须是一串足够长的随机字符（至少 32 个字符），"
+            "可以用这条命令生成：python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
         )
     if console and store.user_count() == 0:
         raise RuntimeError(
-            "the console (/admin) is on but has no staff accounts: create one with "
-            "`posterapp admin add-user NAME`, or set POSTERAPP_CONSOLE=false"
+            "活动后台（/admin）开着，但还没有员工账号：请先运行 "
+            "`posterapp admin add-user 名字` 创建一个，或者设置 POSTERAPP_CONSOLE=false 关掉后台。"
+        )
+
+
+LOOPBACK_HOSTS = {"localhost", "localhost.localdomain", "0.0.0.0", "::", "::1"}
+
+
+def public_url_problem(url: str) -> str | None:
+    """Say what is wrong with PUBLIC_URL for production, or None when people can reach it."""
+    example = "例如 POSTERAPP_PUBLIC_URL=https://posters.example.org"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        parts, host = None, ""
+    if parts is None or not parts.scheme or not host or any(c.isspace() for c in url):
+        return (
+            f"POSTERAPP_PUBLIC_URL（现在是 {url!r}）不是完整的网址：请写上 https:// 和域名，"
+            f"{example}。否则每张海报的二维码都做不出来。"
+        )
+    if not url.startswith("https://"):
+        return (
+            f"POSTERAPP_PUBLIC_URL（现在是 {url}）在正式环境里必须以小写的 https:// 开头，"
+            f"否则登录 cookie 会在没有加密的连接上传送。{example}。"
+        )
+    if host in LOOPBACK_HOSTS or host.endswith(".localhost") or _loopback(host):
+        return (
+            f"POSTERAPP_PUBLIC_URL（现在是 {url}）指向本机：每张海报的二维码都会打不开，"
+            f"而且这个地址会永久存进海报记录。请设成大家访问的地址，{example}。"
+        )
+    if parts.query or parts.fragment:
+        return (
+            f"POSTERAPP_PUBLIC_URL（现在是 {url}）不能带 ? 或 # 后面的部分，"
+            f"请只写协议、域名和路径，{example}。"
+        )
+    return None
+
+
+def _loopback(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def warn_about_other_hosts(app: Flask) -> None:
+    """Outside production, warn (once per host) when reached at another address than PUBLIC_URL.
+
+    Every QR code and link starts with PUBLIC_URL and is stored with the poster, so posters
+    made while testing on another address point somewhere their viewers may not reach.
+    """
+    public = str(app.config["PUBLIC_URL"])
+    try:
+        expected = urlsplit(public).netloc.lower()
+    except ValueError:
+        expected = ""
+    seen: set[str] = set()
+
+    @app.before_request
+    def notice_other_host() -> None:
+        host = request.host.lower()
+        if host == expected or host in seen or len(seen) >= 20:  # a bound against junk Hosts
+            return
+        seen.add(host)
+        app.logger.warning(
+            "有人通过 %s 访问 posterapp，但 POSTERAPP_PUBLIC_URL 是 %s：这时做出的海报，二维码"
+            "和链接都会指向 %s，并且永久保存。请把 POSTERAPP_PUBLIC_URL 设成大家真正访问的地址。",
+            host,
+            public,
+            public,
         )
 
 

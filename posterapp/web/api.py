@@ -11,14 +11,6 @@ from ..store import PosterRecord
 from . import openapi, studio
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-MAX_BODY = 64 * 1024  # a poster request is a few hundred bytes
-
-
-@bp.before_request
-def limit_body():
-    request.max_content_length = MAX_BODY
-
-
 FIELDS = ("choices", "name", "layout", "ref")
 
 
