@@ -3,22 +3,62 @@
 Paths in catalogs and layouts are relative to assets/ (``icons/noodles.png``). Images that
 staff upload in the console live in the database and are named ``uploads/<file>``, so every
 app server sees them.
+
+Icons are PNG, JPEG or WebP pictures, or SVG drawings. An SVG is a program of sorts, and staff
+may upload one from anywhere, so ``check_icon`` reads it as XML first and refuses anything that
+runs, fetches or depends on the machine: scripts, event attributes, embedded web content,
+references outside the file, DTDs and entities, text (its fonts are not pinned), animation.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import re
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from xml.parsers import expat
 
+import resvg_py
 from PIL import Image
 
 UPLOADS = "uploads/"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
+RASTER_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
+SVG_SUFFIX = ".svg"
+IMAGE_SUFFIXES = RASTER_SUFFIXES | {SVG_SUFFIX}
 ICON_MAX_BYTES = 512 * 1024
 ICON_MAX_PIXELS = 1024 * 1024
+SVG_MAX_ELEMENTS = 5000
+SVG_NS = "http://www.w3.org/2000/svg"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+# Elements refused in an SVG icon, with the words staff read (after "含有 <x>").
+SVG_REFUSED = {
+    "script": "脚本",
+    "foreignObject": "嵌入的网页内容",
+    "iframe": "嵌入的网页",
+    "embed": "嵌入的外部内容",
+    "object": "嵌入的外部内容",
+    "audio": "声音",
+    "video": "视频",
+    "canvas": "画布脚本",
+    "text": "文字（服务器上的字体不固定，请在绘图软件里把文字转成路径）",
+    "tspan": "文字（服务器上的字体不固定，请在绘图软件里把文字转成路径）",
+    "textPath": "文字（服务器上的字体不固定，请在绘图软件里把文字转成路径）",
+    "font": "字体",
+    "font-face": "字体",
+    "animate": "动画（海报是静态图片）",
+    "animateMotion": "动画（海报是静态图片）",
+    "animateTransform": "动画（海报是静态图片）",
+    "animateColor": "动画（海报是静态图片）",
+    "set": "动画（海报是静态图片）",
+}
+# The only things an SVG icon may point at: its own #ids, or a picture embedded in it.
+INTERNAL_HREF = re.compile(r"#[^\s]*")
+EMBEDDED_PICTURE = re.compile(r"data:image/(?:png|jpeg|jpg|webp);base64,", re.IGNORECASE)
+CSS_URL = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)", re.IGNORECASE | re.DOTALL)
+CSS_AT_RULE = re.compile(r"@(import|font-face)", re.IGNORECASE)
 
 
 class AssetError(ValueError):
@@ -65,13 +105,22 @@ class Assets:
 
 
 def check_icon(name: str, data: bytes) -> None:
-    """Check that ``data`` is a small PNG, JPEG or WebP picture; raise AssetError if not."""
-    if Path(name).suffix.lower() not in IMAGE_SUFFIXES:
-        raise AssetError(f"{name!r} must be a PNG, JPEG or WebP image")
+    """Check that ``data`` is a small picture or a self-contained SVG; raise AssetError if not."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in IMAGE_SUFFIXES:
+        raise AssetError(f"{name!r} must be a PNG, JPEG or WebP image (or an SVG drawing)")
     if len(data) > ICON_MAX_BYTES:
         raise AssetError(
             f"{name} is {len(data) // 1024} KB; icons may be at most {ICON_MAX_BYTES // 1024} KB"
         )
+    if suffix == SVG_SUFFIX:
+        check_svg(name, data)
+    else:
+        check_picture(name, data)
+
+
+def check_picture(name: str, data: bytes) -> None:
+    """Check that ``data`` is a PNG, JPEG or WebP picture of sensible size."""
     try:
         # Only the header is read before the pixel count is checked, so a small file that
         # claims to be enormous (a decompression bomb) is refused without being decoded.
@@ -100,3 +149,115 @@ def check_icon(name: str, data: bytes) -> None:
         raise
     except Exception as exc:  # noqa: BLE001 - any decoder failure means the same to staff
         raise AssetError(f"{name} is not a readable image ({exc.__class__.__name__})") from None
+
+
+def check_svg(name: str, data: bytes) -> None:
+    """Check that ``data`` is an SVG drawing that refers to nothing outside itself and draws."""
+    try:
+        markup = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise AssetError(f"{name} 不是 UTF-8 编码的 SVG；请在绘图软件里另存为 UTF-8") from None
+    _SvgReader(name).read(data)
+    try:
+        # Drawn small once, so a drawing resvg cannot render is refused now, not on a poster.
+        resvg_py.svg_to_bytes(svg_string=markup, width=64, skip_system_fonts=True)
+    except ValueError as exc:
+        raise AssetError(f"{name} 画不出来（{exc}）；请在绘图软件里重新导出为 SVG") from None
+
+
+class _SvgReader:
+    """Walk an SVG's XML once, refusing what an icon must not contain (messages in Chinese)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.elements = 0
+        self.in_style = 0
+        self.style: list[str] = []
+
+    def read(self, data: bytes) -> None:
+        parser = expat.ParserCreate(namespace_separator=" ")
+        # A DTD can define entities that expand a few bytes into gigabytes or read local files.
+        parser.StartDoctypeDeclHandler = self.doctype
+        parser.EntityDeclHandler = self.doctype
+        parser.ProcessingInstructionHandler = self.instruction
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.characters
+        try:
+            parser.Parse(data, True)
+        except expat.ExpatError as exc:
+            raise AssetError(
+                f"{self.name} 不是完整的 SVG：第 {exc.lineno} 行的 XML 写法有误"
+                f"（{expat.ErrorString(exc.code)}）"
+            ) from None
+        if self.elements == 0:
+            raise AssetError(f"{self.name} 是空的，不是 SVG 图")
+
+    def refuse(self, what: str) -> None:
+        raise AssetError(f"{self.name} {what}；SVG 图标里不能有这些，请删掉后再上传")
+
+    def doctype(self, *_args) -> None:
+        self.refuse("含有 DOCTYPE 或实体声明（<!DOCTYPE>、<!ENTITY>）")
+
+    def instruction(self, target: str, _data: str) -> None:
+        if target.lower() == "xml-stylesheet":
+            self.refuse("引用了外部样式表（<?xml-stylesheet?>）")
+
+    def start(self, qualified: str, attributes: dict[str, str]) -> None:
+        namespace, _, tag = qualified.rpartition(" ")
+        self.elements += 1
+        if self.elements == 1 and (tag != "svg" or namespace != SVG_NS):
+            raise AssetError(
+                f"{self.name} 的最外层是 <{tag}>，不是 <svg>；请确认这是 SVG 文件"
+                '（需要 xmlns="http://www.w3.org/2000/svg"）'
+            )
+        if self.elements > SVG_MAX_ELEMENTS:
+            raise AssetError(
+                f"{self.name} 的元素超过 {SVG_MAX_ELEMENTS} 个；"
+                "图标请画得简单些，或在绘图软件里简化路径"
+            )
+        if tag in SVG_REFUSED:
+            self.refuse(f"含有 <{tag}>（{SVG_REFUSED[tag]}）")
+        if namespace == XHTML_NS:
+            self.refuse(f"含有网页元素 <{tag}>")
+        for key, value in attributes.items():
+            attribute = key.rpartition(" ")[2]
+            if attribute.lower().startswith("on"):
+                self.refuse(f"的 <{tag}> 带有事件属性 {attribute}（会运行脚本）")
+            if attribute in {"href", "src"}:
+                self.reference(tag, value)
+            for match in CSS_URL.finditer(value):
+                self.reference(tag, match.group(2))
+        if tag == "style":
+            self.in_style += 1
+
+    def end(self, qualified: str) -> None:
+        if qualified.rpartition(" ")[2] == "style" and self.in_style:
+            self.in_style -= 1
+            css = "".join(self.style)
+            self.style.clear()
+            if CSS_AT_RULE.search(css):
+                self.refuse("的 <style> 引用了外部字体或样式（@import、@font-face）")
+            for match in CSS_URL.finditer(css):
+                self.reference("style", match.group(2))
+
+    def characters(self, text: str) -> None:
+        if self.in_style:
+            self.style.append(text)
+
+    def reference(self, tag: str, target: str) -> None:
+        target = target.strip()
+        if INTERNAL_HREF.fullmatch(target):
+            return
+        if EMBEDDED_PICTURE.match(target):
+            try:
+                picture = base64.b64decode(target.split(",", 1)[1], validate=False)
+            except (binascii.Error, ValueError):
+                self.refuse(f"的 <{tag}> 里内嵌的图片无法解码")
+            check_picture(f"{self.name} 里内嵌的图片", picture)
+            return
+        shown = target if len(target) <= 60 else target[:57] + "…"
+        self.refuse(
+            f"的 <{tag}> 引用了外部资源 “{shown}”（图标必须自成一体，只能引用文件内的 #id "
+            "或内嵌的 PNG/JPEG/WebP 图片）"
+        )

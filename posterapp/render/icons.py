@@ -1,13 +1,22 @@
-"""Icon tiles: colour emoji from the shipped font, or an image icon, as square RGBA tiles."""
+"""Icon tiles: colour emoji from the shipped font, or an image icon, as square RGBA tiles.
+
+Every tile is cropped to its art and scaled so the art fills the square, so an emoji, a
+picture and an SVG drawing of the same subject come out the same size side by side.
+"""
 
 from __future__ import annotations
 
 import functools
 import io
 
+import resvg_py
 from PIL import Image, ImageDraw
 
 from . import fonts
+
+# An SVG drawn more than this much larger than its tile, to crop its padding away, is a
+# drawing of a speck; it is shown as it is rather than rasterised at an enormous size.
+SVG_MAX_ZOOM = 4
 
 
 @functools.lru_cache(maxsize=512)
@@ -22,9 +31,49 @@ def emoji_tile(emoji: str, size: int) -> Image.Image:
 
 @functools.lru_cache(maxsize=128)
 def image_tile(data: bytes, size: int) -> Image.Image:
-    """Scale an icon image (PNG, JPEG or WebP bytes) into a ``size`` square, keeping its shape."""
+    """Fit an icon (PNG, JPEG, WebP or SVG bytes) into a ``size`` square, keeping its shape."""
+    if is_svg(data):
+        return svg_tile(data, size)
     with Image.open(io.BytesIO(data)) as image:
         return _square(image.convert("RGBA"), size)
+
+
+def is_svg(data: bytes) -> bool:
+    """Tell an SVG from a picture by its first byte: PNG, JPEG and WebP never start with '<'."""
+    return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
+
+
+@functools.lru_cache(maxsize=256)
+def svg_tile(data: bytes, size: int) -> Image.Image:
+    """Rasterise an SVG so its art fills a ``size`` square: drawn at that size, never upscaled.
+
+    The drawing is rendered once to find where its art is, then again at the zoom that makes
+    the art (not the canvas with its padding) ``size`` pixels across, so edges stay sharp.
+    """
+    markup = data.decode("utf-8-sig")
+    fitted = _rasterise(markup, size)
+    box = fitted.getbbox()
+    if box is None:
+        return Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    art = max(box[2] - box[0], box[3] - box[1])
+    zoom = min(size / art, SVG_MAX_ZOOM)
+    if zoom > 1.01:
+        fitted = _rasterise(markup, round(size * zoom))
+    return _square(fitted, size)
+
+
+def _rasterise(markup: str, size: int) -> Image.Image:
+    """Draw an SVG so its canvas fits a ``size`` square (the longer side is ``size``)."""
+    probe = Image.open(io.BytesIO(_png(markup, width=size)))
+    if probe.height > probe.width:
+        probe = Image.open(io.BytesIO(_png(markup, height=size)))
+    return probe.convert("RGBA")
+
+
+def _png(markup: str, **fit: int) -> bytes:
+    # System fonts are skipped: icons may not contain text (assets.check_svg), and loading
+    # them would make a render depend on the machine.
+    return bytes(resvg_py.svg_to_bytes(svg_string=markup, skip_system_fonts=True, **fit))
 
 
 def _square(image: Image.Image, size: int) -> Image.Image:
