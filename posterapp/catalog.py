@@ -77,6 +77,14 @@ class Rule(Model):
     min_share: float = Field(0.5, gt=0, le=1, description="share of picks the category needs")
 
 
+class LifeTag(Model):
+    """A 生活标签 (life tag): a compliment shown when the picks lean towards some categories."""
+
+    label: Text = Field(max_length=12, description="the tag, like 说走就走的旅行家")
+    categories: list[Slug] = Field(min_length=1, description="category ids that count towards it")
+    min_share: float = Field(0.4, gt=0, le=1, description="share of picks those categories need")
+
+
 class LayoutRules(Model):
     """How a selection is mapped to a layout."""
 
@@ -100,6 +108,13 @@ class Campaign(Model):
         default_factory=list, description="words a user's name may not contain"
     )
     layout_rules: LayoutRules
+    theme: Slug | None = Field(None, description="the look: a theme under assets/themes/")
+    life_tags: list[LifeTag] = Field(
+        default_factory=list, description="tried in order; the first that matches is shown"
+    )
+    life_tag_default: Text | None = Field(
+        None, max_length=12, description="the tag when no rule matches"
+    )
 
 
 class Category(Model):
@@ -152,6 +167,19 @@ class Catalog(Model):
 
     def category(self, category_id: str) -> Category:
         return self._categories[category_id]
+
+
+def life_tag(catalog: Catalog, picks) -> str:
+    """Return the 生活标签 for a selection: the first rule its categories satisfy."""
+    campaign = catalog.campaign
+    if not picks:
+        return campaign.life_tag_default or ""
+    shares = [catalog.choice(p).category for p in picks]
+    for tag in campaign.life_tags:
+        share = sum(1 for c in shares if c in tag.categories) / len(shares)
+        if share >= tag.min_share:
+            return tag.label
+    return campaign.life_tag_default or ""
 
 
 def is_image_path(icon: str) -> bool:
@@ -271,6 +299,19 @@ def check(doc: yamldoc.Document, assets: Assets, parts: Parts) -> None:
             ("campaign", "max_picks"),
             f"max_picks is {campaign.max_picks} but the catalog "
             f"has only {parts.choice_count} choices",
+        )
+    for i, tag in enumerate(campaign.life_tags):
+        for j, category in enumerate(tag.categories):
+            if categories and category not in categories:
+                doc.add(
+                    ("campaign", "life_tags", i, "categories", j),
+                    f"生活标签「{tag.label}」用到了不存在的分类 '{category}'；"
+                    f"可用的分类：{', '.join(sorted(categories))}",
+                )
+    if campaign.life_tags and campaign.life_tag_default is None:
+        doc.add(
+            ("campaign", "life_tag_default"),
+            "有生活标签规则时，还要写一个 life_tag_default，给不符合任何规则的人用",
         )
     for i, rule in enumerate(campaign.layout_rules.rules):
         if rule.min_picks > rule.max_picks:

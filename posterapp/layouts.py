@@ -14,14 +14,23 @@ from collections import Counter
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from . import yamldoc
 from .assets import AssetError, Assets
-from .catalog import Catalog, Color, Model, Slug, Text
+from .catalog import Catalog, Color, Model, Slug, Text, _color
 from .errors import SelectionError
 
 MIN_QR_SIZE = 240
+# Colours a layout may name instead of "#RRGGBB": the theme gives them (posterapp.themes).
+ROLES = ("ink", "soft", "accent", "on_accent", "card_ink", "card_soft", "panel_ink", "panel_soft")
+
+
+def _paint(value: str) -> str:
+    return value if value in ROLES else _color(value)
+
+
+Paint = Annotated[str, AfterValidator(_paint)]
 
 # YAML gives lists; boxes are kept as tuples so that layouts stay hashable.
 Box = Annotated[
@@ -36,7 +45,7 @@ class TextStyle(Model):
     font: Literal["regular", "bold"] = "regular"
     size: int = Field(ge=8, le=400, description="preferred size in pixels")
     min_size: int | None = Field(None, ge=8, le=400, description="shrink down to this size")
-    color: Color = "#222222"
+    color: Paint | None = Field(None, description="#RRGGBB, or a theme colour like 'ink'")
     align: Literal["left", "center", "right"] = "left"
     valign: Literal["top", "middle", "bottom"] = "top"
     max_lines: int = Field(1, ge=1, le=8)
@@ -54,7 +63,8 @@ class TextStyle(Model):
 
 
 class TextElement(TextStyle):
-    """A text on the poster; ``text`` may use {title} {slogan} {brand} {footer} {name} {count}."""
+    """A text on the poster; ``text`` may use {title} {slogan} {brand} {footer} {name} {count}
+    {tag}."""
 
     text: Text | None = None
     if_no_name: Text | None = Field(None, description="text used when the user gave no name")
@@ -95,7 +105,10 @@ class Shape(Model):
 class Card(Model):
     width: int = Field(ge=40)
     height: int = Field(ge=40)
-    fill: Color = "#FFFFFF"
+    grow_to: int | None = Field(
+        None, ge=40, description="cards grow up to this height when fewer rows leave room"
+    )
+    fill: Color | None = Field(None, description="none: the theme's card colour")
     radius: int = Field(24, ge=0)
     border: Color | None = None
     accent: Literal["bar", "none"] = Field("none", description="a stripe in the category colour")
@@ -123,9 +136,16 @@ class QR(Model):
     x: int
     y: int
     size: int = Field(description="side of the white square holding the code, in pixels")
-    color: Color = "#111111"
-    background: Color = "#FFFFFF"
+    color: Color | None = Field(None, description="none: the theme's QR ink")
+    background: Color | None = Field(None, description="none: the theme's panel colour")
     radius: int = Field(16, ge=0)
+
+
+class Panel(Model):
+    """The call-to-action panel: a rounded tile that holds the QR code and its words."""
+
+    box: Box
+    radius: int = Field(36, ge=0)
 
 
 class Canvas(Model):
@@ -141,14 +161,20 @@ class Layout(Model):
     min_picks: int = Field(1, ge=1)
     max_picks: int = Field(ge=1)
     canvas: Canvas = Canvas()
-    background: Background
+    background: Background | None = Field(None, description="none: the theme's background")
+    keyvisual: Box | None = Field(None, description="where the theme's illustration goes")
     shapes: list[Shape] = Field(default_factory=list)
     title: TextElement
     name_line: TextElement = Field(alias="name")
     subtitle: TextElement | None = None
+    life_tag: TextElement | None = Field(None, description="the 生活标签 badge, {tag}")
     count: TextElement | None = None
     brand: TextElement | None = None
     footer: TextElement | None = None
+    panel: Panel | None = None
+    cta: TextElement | None = Field(None, description="the call to action beside the QR code")
+    cta_hint: TextElement | None = None
+    arrow: Box | None = Field(None, description="an arrow pointing at the QR code")
     slots: Slots
     qr: QR
 
@@ -161,8 +187,20 @@ class Layout(Model):
             "count": self.count,
             "brand": self.brand,
             "footer": self.footer,
+            "life_tag": self.life_tag,
+            "cta": self.cta,
+            "cta_hint": self.cta_hint,
         }
         return {k: v for k, v in named.items() if v is not None}
+
+    def card_height(self, count: int) -> int:
+        """Return how tall cards are for ``count`` picks: grown into room that fewer rows leave."""
+        card, slots = self.slots.card, self.slots
+        if not card.grow_to or count < 1:
+            return card.height
+        rows = math.ceil(count / slots.columns)
+        room = (slots.box[3] - (rows - 1) * slots.gap) // rows
+        return max(card.height, min(card.grow_to, room))
 
     def accepts(self, count: int) -> bool:
         return self.min_picks <= count <= self.max_picks
@@ -170,10 +208,11 @@ class Layout(Model):
     def card_positions(self, count: int) -> list[tuple[int, int]]:
         """Place ``count`` cards: rows of ``columns``, the group centred, a short last row too."""
         slots, card = self.slots, self.slots.card
+        card_h = self.card_height(count)
         columns = min(slots.columns, count)
         rows = math.ceil(count / slots.columns)
         x0, y0, width, height = slots.box
-        total_h = rows * card.height + (rows - 1) * slots.gap
+        total_h = rows * card_h + (rows - 1) * slots.gap
         top = y0 + (height - total_h) // 2
         positions = []
         for index in range(count):
@@ -182,7 +221,7 @@ class Layout(Model):
             row_w = in_row * card.width + (in_row - 1) * slots.gap
             left = x0 + (width - row_w) // 2
             positions.append(
-                (left + col * (card.width + slots.gap), top + row * (card.height + slots.gap))
+                (left + col * (card.width + slots.gap), top + row * (card_h + slots.gap))
             )
         return positions
 
@@ -194,6 +233,9 @@ DEFAULT_TEXTS = {
     "count": "{count}",
     "brand": "{brand}",
     "footer": "{footer}",
+    "life_tag": "{tag}",
+    "cta": "{footer}",
+    "cta_hint": "",
 }
 
 
@@ -211,6 +253,15 @@ def _inside(box: Box, width: int, height: int) -> bool:
     return x >= 0 and y >= 0 and w > 0 and h > 0 and x + w <= width and y + h <= height
 
 
+def _contains(outer: Box, inner: Box) -> bool:
+    return (
+        outer[0] <= inner[0]
+        and outer[1] <= inner[1]
+        and inner[0] + inner[2] <= outer[0] + outer[2]
+        and inner[1] + inner[3] <= outer[1] + outer[3]
+    )
+
+
 def _overlap(a: Box, b: Box) -> bool:
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
@@ -226,7 +277,7 @@ def check(layout: Layout, doc: yamldoc.Document, assets: Assets) -> None:
             f"min_picks ({layout.min_picks}) is more than max_picks ({layout.max_picks})",
         )
     width, height = layout.canvas.width, layout.canvas.height
-    if layout.background.image is not None:
+    if layout.background is not None and layout.background.image is not None:
         try:
             assets.read(layout.background.image, max_bytes=8 * 1024 * 1024)
         except AssetError as problem:
@@ -262,11 +313,30 @@ def check(layout: Layout, doc: yamldoc.Document, assets: Assets) -> None:
             ("slots", "box"), f"box {list(slots.box)} is not inside the {width}×{height} canvas"
         )
     _check_cards(layout, doc)
+    # The panel holds the call to action: what is inside it may not stick out of it.
+    if layout.panel is not None:
+        inside_panel = [k for k in ("qr", "cta", "cta_hint", "brand") if k in boxes]
+        if layout.arrow is not None:
+            boxes["arrow"] = layout.arrow
+            inside_panel.append("arrow")
+        for key in inside_panel:
+            if not _contains(layout.panel.box, boxes[key]):
+                doc.add((key,), f"{key} must lie inside the panel {list(layout.panel.box)}")
+        boxes = {k: v for k, v in boxes.items() if k not in inside_panel}
+        boxes["panel"] = layout.panel.box
     names = list(boxes)
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             if _overlap(boxes[a], boxes[b]):
                 doc.add((b if b != "qr" else "qr",), f"{b} overlaps {a}; move one of them")
+    # Decoration lives where content never goes.
+    decorations = [(("shapes", i, "box"), shape.box) for i, shape in enumerate(layout.shapes)]
+    if layout.keyvisual is not None:
+        decorations.append((("keyvisual",), layout.keyvisual))
+    for path, box in decorations:
+        for name, content in boxes.items():
+            if _overlap(box, content):
+                doc.add(path, f"this decoration covers {name}; keep decorations out of content")
 
 
 def _check_text_box(doc, path, style: TextStyle, width: int, height: int) -> None:

@@ -20,6 +20,7 @@ from .assets import Assets
 from .catalog import Catalog
 from .errors import InvalidSource, Problem, VersionNotFound
 from .layouts import Layout
+from .themes import Theme
 
 FORMAT = 1
 
@@ -32,9 +33,15 @@ class CatalogVersion:
     layouts: dict[str, Layout]
     assets: dict[str, bytes] = field(repr=False)
     version: str = ""
+    # The catalog's theme (none for versions made before themes: their layouts hold colours).
+    themes: dict[str, Theme] = field(default_factory=dict)
 
     def asset(self, path: str) -> bytes:
         return self.assets[path]
+
+    @property
+    def theme(self) -> Theme | None:
+        return self.themes.get(self.catalog.campaign.theme or "")
 
     def manifest(self) -> dict:
         """Return the JSON-ready description whose hash is the version."""
@@ -45,6 +52,12 @@ class CatalogVersion:
                 k: v.model_dump(mode="json", by_alias=True) for k, v in sorted(self.layouts.items())
             },
             "assets": {path: _sha256(data) for path, data in sorted(self.assets.items())},
+            # Only when present, so that versions made before themes keep their ids.
+            **(
+                {"themes": {k: v.model_dump(mode="json", by_alias=True) for k, v in self.themes.items()}}
+                if self.themes
+                else {}
+            ),
         }
 
 
@@ -56,11 +69,29 @@ def _canonical(manifest: dict) -> bytes:
     return json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def build(catalog: Catalog, layouts: dict[str, Layout], assets: dict[str, bytes]) -> CatalogVersion:
+def build(
+    catalog: Catalog,
+    layouts: dict[str, Layout],
+    assets: dict[str, bytes],
+    themes: dict[str, Theme] | None = None,
+) -> CatalogVersion:
     """Make a CatalogVersion and name it by the hash of its content."""
-    draft = CatalogVersion(catalog, dict(layouts), dict(assets))
+    draft = CatalogVersion(catalog, dict(layouts), dict(assets), themes=dict(themes or {}))
     version = _sha256(_canonical(draft.manifest()))[:16]
-    return CatalogVersion(catalog, dict(layouts), dict(assets), version)
+    return CatalogVersion(catalog, dict(layouts), dict(assets), version, dict(themes or {}))
+
+
+def load_theme(assets: Assets, theme_id: str) -> tuple[Theme | None, list[Problem]]:
+    """Parse ``assets/themes/<theme_id>.yaml``; return it and its problems."""
+    from . import themes as themes_module  # noqa: PLC0415
+
+    path = assets.root / "themes" / f"{theme_id}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in (assets.root / "themes").glob("*.yaml"))
+        message = f"没有名为 '{theme_id}' 的主题；可用的主题：{', '.join(known) or '（无）'}"
+        return None, [Problem(_shown(path), 0, "campaign.theme", message)]
+    theme, doc = themes_module.parse(path.read_bytes(), _shown(path), assets)
+    return (theme if not doc.problems else None), doc.problems
 
 
 def load_layouts(assets: Assets) -> tuple[dict[str, Layout], list[Problem]]:
@@ -99,12 +130,21 @@ def load_text(text: str | bytes, file: str, assets: Path | Assets) -> CatalogVer
         if not doc.problems:
             proof.check_catalog(catalog, layouts, doc)
     problems += doc.problems
+    themes: dict[str, Theme] = {}
+    if catalog is not None and catalog.campaign.theme:
+        theme, theme_problems = load_theme(assets, catalog.campaign.theme)
+        problems += theme_problems
+        if theme is not None:
+            themes[theme.id] = theme
     if problems:
         raise InvalidSource(problems)
     paths = {c.icon for c in catalog.choices if c.icon_is_image}
-    paths |= {lay.background.image for lay in layouts.values() if lay.background.image}
+    paths |= {theme.keyvisual_path for theme in themes.values()}
+    paths |= {
+        lay.background.image for lay in layouts.values() if lay.background and lay.background.image
+    }
     images = {p: assets.read(p, max_bytes=8 * 1024 * 1024) for p in sorted(paths)}
-    return build(catalog, layouts, images)
+    return build(catalog, layouts, images, themes)
 
 
 def _shown(path: Path) -> str:
@@ -135,7 +175,8 @@ def decode(version_id: str, manifest: bytes, blob: Callable[[str], bytes]) -> Ca
     catalog = Catalog.model_validate(data["catalog"], strict=False)
     layouts = {k: Layout.model_validate(v, strict=False) for k, v in data["layouts"].items()}
     assets = {path: blob(sha) for path, sha in data["assets"].items()}
-    loaded = build(catalog, layouts, assets)
+    themes = {k: Theme.model_validate(v, strict=False) for k, v in data.get("themes", {}).items()}
+    loaded = build(catalog, layouts, assets, themes)
     if loaded.version != version_id:
         raise VersionNotFound(
             f"catalog version '{version_id}' is damaged: its content hashes to '{loaded.version}'"

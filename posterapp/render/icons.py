@@ -89,3 +89,12 @@ def _square(image: Image.Image, size: int) -> Image.Image:
     tile = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     tile.alpha_composite(scaled, ((size - scaled.width) // 2, (size - scaled.height) // 2))
     return tile
+
+
+@functools.lru_cache(maxsize=8)
+def svg_canvas(data: bytes, width: int, height: int) -> Image.Image:
+    """Draw an SVG illustration ``width`` px wide, top-aligned in a ``width``×``height`` layer."""
+    drawn = Image.open(io.BytesIO(_png(data.decode("utf-8-sig"), width=width))).convert("RGBA")
+    layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    layer.alpha_composite(drawn.crop((0, 0, width, min(height, drawn.height))))
+    return layer

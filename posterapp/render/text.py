@@ -1,5 +1,9 @@
 """Chinese typesetting: line breaking with kinsoku rules, shrink-to-fit, then an ellipsis.
 
+Lines break between words: runs of Chinese are segmented into words (jieba's dictionary,
+through rjieba), so 莲藕 or 说走就走 never split across two lines unless one word is wider
+than the whole line.
+
 Text breaks between any two CJK characters, but never inside a Latin word or number, never
 before closing punctuation (no line starts with ，。！？」） …) and never after opening
 punctuation (no line ends with 「（《 …). Text that does not fit at its preferred size is set
@@ -14,6 +18,7 @@ import math
 import unicodedata
 from dataclasses import dataclass
 
+import rjieba
 from PIL import Image, ImageDraw
 
 from . import fonts, icons
@@ -25,6 +30,7 @@ NO_START = set(
     "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶーヽヾゝゞ々〻"
     ",.;:?!)]}%‰℃°\"'"
     "％"
+    "的地得了着过吗呢吧啊"  # particles lean on the word before them: 你的 / 美好生活
 )
 # Characters a line may not end with (opening brackets, currency signs before numbers).
 NO_END = set("（［｛〔〈《「『【〘〖〝‘“｟«([{$￥£€#＃")
@@ -41,10 +47,31 @@ def _is_word(cluster: str) -> bool:
     return unicodedata.category(char)[0] in "LN" and ord(char) < 0x2E80
 
 
-def atoms(text: str) -> list[str]:
+def _is_han(cluster: str) -> bool:
+    return len(cluster) == 1 and unicodedata.name(cluster, "").startswith("CJK UNIFIED")
+
+
+def _words(text: str) -> list[str]:
+    """Split text into clusters, with each run of Chinese characters cut into whole words."""
+    out: list[str] = []
+    run = ""
+    for cluster in [*fonts.clusters(text), ""]:
+        if cluster and _is_han(cluster):
+            run += cluster
+            continue
+        if run:
+            out += rjieba.cut(run)
+            run = ""
+        if cluster:
+            out.append(cluster)
+    return out
+
+
+@functools.lru_cache(maxsize=8192)
+def atoms(text: str) -> tuple[str, ...]:
     """Split text into pieces that are never broken; a line may break between any two."""
     raw: list[str] = []
-    for cluster in fonts.clusters(text):
+    for cluster in _words(text):
         if (
             raw
             and cluster != " "
@@ -66,7 +93,7 @@ def atoms(text: str) -> list[str]:
             out[-1] += atom
         else:
             out.append(atom)
-    return out
+    return tuple(out)
 
 
 def runs(text: str) -> list[tuple[str, bool]]:
