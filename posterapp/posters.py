@@ -20,6 +20,7 @@ from .cache import ImageCache
 from .errors import Conflict, SelectionError, Unavailable
 from .render.card import render_card_png
 from .render.poster import render_png
+from .render.qr import upper_case_host
 from .selection import make_poster
 from .store import PosterRecord, Publication, Store, is_poster_id, new_poster_id, now
 from .versions import CatalogVersion
@@ -114,7 +115,12 @@ class Studio:
         return self.public_url.rstrip("/") + path
 
     def scan_url(self, poster_id: str) -> str:
-        return self.url(f"/q/{poster_id}")
+        """Return what a new poster's QR code opens: ``https://HOST/Q/ID``, upper case after ``://``.
+
+        Host, ``/Q/`` and the (upper-case) id are all in the QR alphanumeric set, so a
+        40-character production host still fits a version 4 code at error correction Q.
+        """
+        return upper_case_host(self.url(f"/Q/{poster_id}"))
 
     def create(
         self,

@@ -123,15 +123,25 @@ active_catalog = sa.Table(
 LIVE = "live"
 
 EVENT_KINDS = ("created", "share_view", "scan", "referral")
-ID_BYTES = 9  # 12 URL-safe characters, 72 random bits: not sequential, not guessable
+# Poster ids are 12 characters of Crockford's base32 (digits and upper-case letters without
+# I, L, O, U): 60 random bits, not sequential, not guessable. Upper case lets the scan URL
+# use the QR code's compact alphanumeric mode (see render/qr.py). Posters made before that
+# have 12 URL-safe characters (72 bits, mixed case); their ids and stored URLs stay valid.
+ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ID_LENGTH = 12
 
 
 def new_poster_id() -> str:
-    return secrets.token_urlsafe(ID_BYTES)
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
 
 
 def is_poster_id(value: str) -> bool:
-    return len(value) == 12 and value.isascii() and all(c.isalnum() or c in "-_" for c in value)
+    """Tell whether ``value`` has the shape of a poster id, new (base32) or old (URL-safe)."""
+    return (
+        len(value) == ID_LENGTH
+        and value.isascii()
+        and all(c.isalnum() or c in "-_" for c in value)
+    )
 
 
 def now() -> dt.datetime:

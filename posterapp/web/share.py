@@ -47,7 +47,8 @@ def card_image(poster_id: str):
     return send_png(f"{record.id}.card", lambda: studio().card(record))
 
 
-@bp.get("/q/<poster_id>")
+@bp.get("/q/<poster_id>")  # posters made before ids went upper case
+@bp.get("/Q/<poster_id>")
 def scan(poster_id: str):
     """The QR code's address: count the scan, then open the share page."""
     record = find(poster_id)
