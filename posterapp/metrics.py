@@ -1,7 +1,8 @@
 """Prometheus metrics, correct with several gunicorn workers (multiprocess mode).
 
 Under gunicorn, ``gunicorn.conf.py`` sets PROMETHEUS_MULTIPROC_DIR before the workers start,
-so every worker writes its numbers there and ``/metrics`` adds them up.
+so every worker writes its numbers there and ``/metrics`` adds them up (counters of workers
+that have exited included).
 """
 
 from __future__ import annotations
@@ -26,6 +27,19 @@ RENDER_SECONDS = Histogram(
 POSTERS = Counter("posterapp_posters_total", "Posters made", ["referred"])
 REQUESTS = Counter("posterapp_http_requests_total", "HTTP responses", ["method", "status"])
 ERRORS = Counter("posterapp_errors_total", "Responses with a 5xx status", ["status"])
+WORKER_TIMEOUTS = Counter(
+    "posterapp_worker_timeouts_total", "Workers ended by gunicorn for being stuck past the timeout"
+)
+
+
+def count_worker_timeout() -> None:
+    """Count a worker that gunicorn is ending for a timeout, and the 502 its client gets.
+
+    Called from gunicorn's ``worker_abort`` hook in the dying worker: no Flask handler sees
+    that request end, so ``count`` in web/ops.py cannot.
+    """
+    WORKER_TIMEOUTS.inc()
+    ERRORS.labels("502").inc()
 
 
 def exposition() -> tuple[bytes, str]:

@@ -22,10 +22,19 @@ def free_port() -> int:
 
 
 def start(
-    data_dir: Path, workers: int = 2, env: dict | None = None
+    data_dir: Path,
+    workers: int = 2,
+    env: dict | None = None,
+    args: tuple[str, ...] = (),
+    app: str = "posterapp:create_app()",
+    port: int | None = None,
 ) -> tuple[str, subprocess.Popen]:
-    """Start ``gunicorn 'posterapp:create_app()'`` on a free loopback port; wait for /healthz."""
-    port = free_port()
+    """Start ``gunicorn 'posterapp:create_app()'`` on a free loopback port; wait for /healthz.
+
+    It runs with the shipped gunicorn.conf.py (worker class, timeouts, hooks), as dev.py and
+    the Dockerfile do; ``args`` come after it and override it.
+    """
+    port = port or free_port()
     base = f"http://127.0.0.1:{port}"
     environment = {
         **os.environ,
@@ -38,8 +47,8 @@ def start(
     }
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each server gets its own
     command = [
-        sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-        f"127.0.0.1:{port}", "--timeout", "30", "posterapp:create_app()",
+        sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
+        "--workers", str(workers), "--bind", f"127.0.0.1:{port}", *args, app,
     ]  # fmt: skip
     log = open(data_dir / f"gunicorn-{port}.log", "wb")  # noqa: SIM115 - the process owns it
     process = subprocess.Popen(
@@ -72,6 +81,27 @@ def stop(process: subprocess.Popen, kill: bool = False) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+def stalling_app():
+    """Return posterapp with one extra address for tests, /_test/stall, that spins forever.
+
+    It holds its worker's only thread without yielding, like a stuck request, so gunicorn's
+    worker timeout ends the worker.
+    """
+    from posterapp import create_app
+
+    app = create_app()
+    wsgi = app.wsgi_app
+
+    def stall(environ, start_response):
+        if environ.get("PATH_INFO") == "/_test/stall":
+            while True:
+                pass
+        return wsgi(environ, start_response)
+
+    app.wsgi_app = stall
+    return app
 
 
 @contextmanager
