@@ -230,6 +230,23 @@ def add_user(ctx: Context, name: str) -> None:
     click.echo(f"staff account '{name}' is ready; sign in at /admin")
 
 
+@admin.command("unlock")
+@click.argument("name")
+@click.pass_obj
+def unlock(ctx: Context, name: str) -> None:
+    """Let an account sign in again at once: forget its wrong passwords from every address."""
+    cleared = staff.unlock(ctx.store, name)
+    if cleared:
+        click.echo(f"已解除 {name} 的登录锁定（清除了 {cleared} 次密码错误记录），现在就可以登录。")
+    elif ctx.store.password_hash(name) is None:
+        click.echo(
+            f"没有叫 {name} 的员工账号；要创建请运行 posterapp admin add-user {name}", err=True
+        )
+        sys.exit(1)
+    else:
+        click.echo(f"{name} 最近没有密码错误记录，不需要解锁，可以直接登录。")
+
+
 @main.command("stats")
 @click.option("--json", "as_json", is_flag=True, help="print the figures as JSON")
 @click.pass_obj

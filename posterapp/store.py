@@ -92,10 +92,11 @@ login_attempts = sa.Table(
 )
 
 # Images staff uploaded in the console, named uploads/<file>; their bytes are in blobs.
+UPLOAD_PATH_MAX = 200  # characters of uploads/<file>, the column's size
 uploads = sa.Table(
     "uploads",
     metadata,
-    sa.Column("path", sa.String(200), primary_key=True),
+    sa.Column("path", sa.String(UPLOAD_PATH_MAX), primary_key=True),
     sa.Column("sha256", sa.String(64), sa.ForeignKey("blobs.sha256"), nullable=False),
     sa.Column("who", sa.String(64), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -396,6 +397,8 @@ class Store:
 
     def save_upload(self, path: str, data: bytes, who: str) -> None:
         """Store an uploaded image under ``path`` (uploads/…); a new upload replaces the name."""
+        if len(path) > UPLOAD_PATH_MAX:
+            raise ValueError(f"an upload path is at most {UPLOAD_PATH_MAX} characters")
         sha = hashlib.sha256(data).hexdigest()
         with self.engine.begin() as db:
             db.execute(self._insert_new(blobs).values(sha256=sha, data=data))
@@ -403,6 +406,8 @@ class Store:
             db.execute(uploads.insert().values(path=path, sha256=sha, who=who, created_at=now()))
 
     def upload(self, path: str) -> bytes | None:
+        if len(path) > UPLOAD_PATH_MAX or "\x00" in path:
+            return None  # could never have been stored (and PostgreSQL refuses a NUL)
         query = sa.select(blobs.c.data).join(uploads, uploads.c.sha256 == blobs.c.sha256)
         with self.engine.connect() as db:
             return db.scalar(query.where(uploads.c.path == path))
@@ -433,23 +438,54 @@ class Store:
         with self.engine.begin() as db:
             db.execute(
                 login_attempts.insert().values(
-                    name=name[:64], client=client[:64], succeeded=succeeded, created_at=now()
+                    name=_key(name), client=_key(client), succeeded=succeeded, created_at=now()
                 )
             )
 
-    def failed_logins(self, name: str, client: str, since: dt.datetime) -> int:
-        """Count failed logins for this account or from this client since ``since``."""
+    def login_failures(
+        self, since: dt.datetime, client: str, name: str | None = None, most: int = 100
+    ) -> list[dt.datetime]:
+        """Return when logins from ``client`` failed since ``since``, newest first.
+
+        With ``name``, only that account's failures from that client, and only those after
+        its last successful sign-in from there: signing in wipes the slate.
+        """
+        attempts = login_attempts.c
         query = (
-            sa.select(sa.func.count())
-            .select_from(login_attempts)
-            .where(login_attempts.c.succeeded.is_(False))
-            .where(login_attempts.c.created_at >= since)
-            .where(
-                sa.or_(login_attempts.c.name == name[:64], login_attempts.c.client == client[:64])
-            )
+            sa.select(attempts.created_at)
+            .where(attempts.succeeded.is_(False))
+            .where(attempts.created_at >= since)
+            .where(attempts.client == _key(client))
+            .order_by(attempts.created_at.desc())
+            .limit(most)
         )
+        if name is not None:
+            last_success = (
+                sa.select(sa.func.max(attempts.created_at))
+                .where(attempts.succeeded.is_(True))
+                .where(attempts.name == _key(name))
+                .where(attempts.client == _key(client))
+                .scalar_subquery()
+            )
+            query = query.where(attempts.name == _key(name)).where(
+                sa.or_(last_success.is_(None), attempts.created_at > last_success)
+            )
         with self.engine.connect() as db:
-            return db.scalar(query)
+            return [_utc(moment) for moment in db.scalars(query)]
+
+    def clear_login_failures(self, name: str) -> int:
+        """Forget an account's failed logins from every address; return how many there were."""
+        with self.engine.begin() as db:
+            return db.execute(
+                login_attempts.delete()
+                .where(login_attempts.c.name == _key(name))
+                .where(login_attempts.c.succeeded.is_(False))
+            ).rowcount
+
+
+def _key(text: str) -> str:
+    """Fit a name or address into its column: 64 characters, no NUL (PostgreSQL refuses it)."""
+    return text.replace("\x00", "\ufffd")[:64]
 
 
 def _publication(row) -> Publication:

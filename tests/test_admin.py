@@ -124,7 +124,7 @@ def test_repeated_wrong_passwords_are_slowed_down(anonymous, site):
     locked = sign_in(anonymous)  # even the right password waits now
     assert locked.status_code == 429
     assert int(locked.headers["Retry-After"]) > 0
-    assert "分钟后再试" in locked.get_data(as_text=True)
+    assert "密码错误次数太多，请 1" in locked.get_data(as_text=True)  # "14 分 59 秒后再试"
     with site.store.engine.begin() as db:
         db.execute(login_attempts.delete())
 

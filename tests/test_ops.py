@@ -98,16 +98,20 @@ def test_every_page_carries_security_headers_and_a_fresh_nonce(client):
 @pytest.mark.parametrize(
     "config, words",
     [
-        ({}, "POSTERAPP_SECRET_KEY must be a long random value"),
-        ({"SECRET_KEY": "short"}, "POSTERAPP_SECRET_KEY must be a long random value"),
-        ({"SECRET_KEY": "x" * 48}, "no staff accounts"),
+        ({}, "POSTERAPP_SECRET_KEY 在正式环境里必须是一串足够长的随机字符"),
+        ({"SECRET_KEY": "short"}, "POSTERAPP_SECRET_KEY 在正式环境里必须是一串足够长的随机字符"),
+        ({"SECRET_KEY": "x" * 48}, "POSTERAPP_SECRET_KEY"),
+        ({"SECRET_KEY": "Tq7pX2mZ9vL4wK8rN3bY6cH1dF5gJ0sA"}, "还没有员工账号"),
     ],
 )
 def test_production_refuses_to_start_unsafe(tmp_path, config, words):
     from posterapp import create_app
 
     with pytest.raises(RuntimeError, match=words):
-        create_app({**TEST_CONFIG, "DATA_DIR": str(tmp_path), "PRODUCTION": True, **config})
+        create_app(
+            {**TEST_CONFIG, "DATA_DIR": str(tmp_path), "PRODUCTION": True,
+             "PUBLIC_URL": "https://posters.example", **config}
+        )  # fmt: skip
 
 
 def test_production_starts_with_a_key_and_without_a_console(tmp_path):
@@ -115,7 +119,8 @@ def test_production_starts_with_a_key_and_without_a_console(tmp_path):
 
     app = create_app(
         {**TEST_CONFIG, "DATA_DIR": str(tmp_path), "PRODUCTION": "true",
-         "SECRET_KEY": "k" * 48, "CONSOLE": "false"}
+         "PUBLIC_URL": "https://posters.example", "SECRET_KEY": "Tq7pX2mZ9vL4wK8rN3bY6cH1dF5gJ0sA",
+         "CONSOLE": "false"}
     )  # fmt: skip
     try:
         client = app.test_client()

@@ -16,6 +16,7 @@ from ..catalog import Catalog
 from ..errors import Conflict, InvalidSource, PosterappError, SelectionError
 from ..render.poster import Poster, render
 from ..render.sheet import SAMPLE_URL, worst_case
+from ..store import UPLOAD_PATH_MAX
 from . import studio
 from .auth import require_staff
 
@@ -131,10 +132,9 @@ def _editor_again(source: str, base: int, error: PosterappError, status: int):
 def publish():
     """Publish the edited YAML as the new live catalog."""
     source = request.form.get("source", "").replace("\r\n", "\n")
-    try:
-        base = int(request.form.get("base", ""))
-    except ValueError:
-        return _editor_again(source, 0, SelectionError("the form is missing its base"), 400)
+    base = _publication_id(request.form.get("base"))
+    if base is None:
+        return _editor_again(source, 0, SelectionError(MISSING_BASE), 400)
     try:
         publication = studio().publish(source, who=g.staff, base=base)
     except (InvalidSource, Conflict) as error:
@@ -165,16 +165,44 @@ def history():
 
 @bp.post("/history/<int:publication_id>/rollback")
 def rollback(publication_id: int):
+    site = studio()
+    base = _publication_id(request.form.get("base"))
+    if base is None:
+        return _history_again(MISSING_BASE, 400)
+    if not _in_range(publication_id) or site.store.publication(publication_id) is None:
+        return _history_again(
+            f"没有第 {publication_id} 号发布记录，请在下面的列表里选一个版本回滚。", 404
+        )
     try:
-        base = int(request.form.get("base", ""))
-        publication = studio().rollback(publication_id, who=g.staff, base=base)
-    except ValueError:
-        flash("表单缺少当前版本信息，请刷新页面再试。")
+        publication = site.rollback(publication_id, who=g.staff, base=base)
     except (Conflict, SelectionError) as error:
         flash(error.message)
     else:
         flash(f"已回滚：版本 {publication.version} 重新上线（#{publication.id}）。")
     return redirect(url_for("editor.history"))
+
+
+MISSING_BASE = "表单缺少当前版本信息，请刷新页面再试。"
+# Publication ids are SQL INTEGERs: a larger number cannot be one (and PostgreSQL refuses it).
+MAX_ID = 2**31 - 1
+
+
+def _in_range(number: int) -> bool:
+    return 1 <= number <= MAX_ID
+
+
+def _publication_id(text: str | None) -> int | None:
+    """Read a publication id from a form field; None if it is missing or cannot be one."""
+    try:
+        number = int((text or "").strip())
+    except ValueError:
+        return None
+    return number if _in_range(number) else None
+
+
+def _history_again(message: str, status: int):
+    flash(message)
+    return history(), status
 
 
 @bp.post("/uploads")
@@ -186,6 +214,12 @@ def upload():
         return redirect(url_for("editor.edit"))
     name = secure_filename(file.filename).lower()
     name = re.sub(r"[^a-z0-9._-]", "", name) or "icon.png"
+    longest = UPLOAD_PATH_MAX - len(UPLOADS)
+    if len(name) > longest:
+        # Refused before reading the image: a name the database cannot hold (PostgreSQL
+        # would refuse it with an error) is the first thing staff need to fix.
+        flash(f"没有上传：文件名太长了（{len(name)} 个字符），请改成 {longest} 个字符以内再上传。")
+        return edit(), 400
     data = file.read(2 * 1024 * 1024 + 1)
     try:
         check_icon(name, data)
