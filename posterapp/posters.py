@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,19 +32,24 @@ def time_budget(seconds: float):
     A render that hangs would hold a worker until gunicorn kills it; this gives the person
     a 503 to retry instead, and the worker goes on serving.
     """
-    usable = (
-        seconds > 0
-        and hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-    )
-    if not usable:
+    if not (seconds > 0 and hasattr(signal, "setitimer")):
         yield
         return
 
     def expire(signum, frame):
         raise Unavailable("making the poster took too long; please try again in a moment")
 
-    previous = signal.signal(signal.SIGALRM, expire)
+    # Only the main thread can take signals. Ask signal.signal rather than threading: under
+    # gevent's patches every greenlet looks like a thread of its own, though all run here.
+    try:
+        previous = signal.signal(signal.SIGALRM, expire)
+    except ValueError:
+        main_thread = False
+    else:
+        main_thread = True
+    if not main_thread:
+        yield
+        return
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
