@@ -186,7 +186,10 @@ def test_metrics_folders_of_dead_masters_are_removed_at_start_and_live_ones_kept
 
 
 def test_a_worker_ended_for_a_timeout_is_counted_on_metrics(tmp_path):
-    base, server = start(tmp_path, args=("--timeout", "2"), app="tests.servers:stalling_app()")
+    env = {"TMPDIR": str(tmp_path)}  # the metrics folder, left behind by the SIGKILL below
+    base, server = start(
+        tmp_path, env=env, args=("--timeout", "2"), app="tests.servers:stalling_app()"
+    )
     try:
         started = time.monotonic()
         try:
@@ -207,7 +210,7 @@ def test_a_worker_ended_for_a_timeout_is_counted_on_metrics(tmp_path):
 
         assert wait_until(counted, 10)
     finally:
-        stop(server)
+        stop(server, kill=True)  # not wait for the replacement worker to finish booting
 
 
 @contextmanager
@@ -256,3 +259,13 @@ def test_dev_run_links_posters_to_its_bind_address_and_stops_gunicorn_with_it(tm
         assert not children(gunicorn)
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", port)) != 0  # nobody listens any more
+
+
+def test_the_render_budget_still_works_under_the_shipped_worker_class(tmp_path):
+    # posters.time_budget relies on SIGALRM, which reaches only the main thread.
+    base, server = start(tmp_path, env={"POSTERAPP_RENDER_BUDGET": "0.000001"})
+    try:
+        status, answer = post(base, "/api/posters", {"choices": ["travel-fund"]})
+        assert status == 503, answer
+    finally:
+        stop(server)
