@@ -139,9 +139,7 @@ def new_poster_id() -> str:
 def is_poster_id(value: str) -> bool:
     """Tell whether ``value`` has the shape of a poster id, new (base32) or old (URL-safe)."""
     return (
-        len(value) == ID_LENGTH
-        and value.isascii()
-        and all(c.isalnum() or c in "-_" for c in value)
+        len(value) == ID_LENGTH and value.isascii() and all(c.isalnum() or c in "-_" for c in value)
     )
 
 

@@ -96,7 +96,7 @@ def check(theme: Theme, doc: yamldoc.Document, assets: Assets) -> None:
     backgrounds = {"top": theme.background.top, "bottom": theme.background.bottom}
     for role, under, minimum, shown in TEXT_PAIRS:
         grounds = backgrounds if under == "background" else {under: theme.role(under)}
-        for where, ground in grounds.items():
+        for ground in grounds.values():
             ratio = contrast(theme.role(role), ground)
             if ratio < minimum:
                 doc.add(
@@ -104,7 +104,10 @@ def check(theme: Theme, doc: yamldoc.Document, assets: Assets) -> None:
                     f"{shown}的颜色 {theme.role(role)} 和底色 {ground} 对比度只有 {ratio:.2f}:1，"
                     f"至少要 {minimum}:1，换一个更深或更浅的颜色吧",
                 )
-    for surface, edge, shown in (("card", "card_edge", "卡片"), ("panel", "panel_edge", "二维码面板")):
+    for surface, edge, shown in (
+        ("card", "card_edge", "卡片"),
+        ("panel", "panel_edge", "二维码面板"),
+    ):
         for ground in backgrounds.values():
             ratio = max(contrast(theme.role(surface), ground), contrast(theme.role(edge), ground))
             if ratio < MIN_SURFACE_CONTRAST:

@@ -54,7 +54,11 @@ class CatalogVersion:
             "assets": {path: _sha256(data) for path, data in sorted(self.assets.items())},
             # Only when present, so that versions made before themes keep their ids.
             **(
-                {"themes": {k: v.model_dump(mode="json", by_alias=True) for k, v in self.themes.items()}}
+                {
+                    "themes": {
+                        k: v.model_dump(mode="json", by_alias=True) for k, v in self.themes.items()
+                    }
+                }
                 if self.themes
                 else {}
             ),

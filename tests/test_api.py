@@ -33,7 +33,8 @@ def test_catalog_describes_the_active_catalog(client, studio):
         "label": "过早来碗热干面",
         "category": "food",
         "region": "wuhan",
-        "icon": "🍜",
+        "icon": "icons/wuhan-hot-dry-noodles.svg",
+        "icon_url": f"{PUBLIC_URL}/assets/{studio.active.version}/icons/wuhan-hot-dry-noodles.svg",
         "description": noodles["description"],
     }
     assert [lay["id"] for lay in data["layouts"]] == ["hero", "list", "grid"]
@@ -54,7 +55,7 @@ def test_making_a_poster_returns_absolute_links(client):
     }
     assert response.headers["Location"] == made["share_url"]
     record = client.get(f"/api/posters/{poster_id}").get_json()
-    assert record["choices"] == PICKS and record["name"] == "小满" and record["layout"] == "hero"
+    assert record["choices"] == PICKS and record["name"] == "小满" and record["layout"] == "list"
 
 
 def test_ids_are_neither_sequential_nor_alike(client):
@@ -63,13 +64,13 @@ def test_ids_are_neither_sequential_nor_alike(client):
     assert len({i[:4] for i in ids}) >= 4
 
 
-def test_the_poster_image_is_a_png_whose_qr_code_opens_the_scan_link(client):
+def test_the_poster_image_is_a_png_whose_qr_code_opens_the_scan_link(client, studio):
     made = make(client)
     response = client.get(f"/p/{made['id']}.png")
     assert response.status_code == 200 and response.mimetype == "image/png"
     image = Image.open(io.BytesIO(response.data))
     assert image.size == (1080, 1920)
-    assert [r.text for r in zxingcpp.read_barcodes(image)] == [f"{PUBLIC_URL}/q/{made['id']}"]
+    assert [r.text for r in zxingcpp.read_barcodes(image)] == [studio.scan_url(made["id"])]
 
 
 def test_images_are_immutable_and_answer_304(client):

@@ -35,7 +35,7 @@ def test_render_writes_a_poster_whose_qr_code_opens_the_url(runner, tmp_path):
         str(out),
     )
     assert result.exit_code == 0, result.output
-    assert "layout hero, 3 picks" in result.output
+    assert "layout list, 3 picks" in result.output
     with Image.open(out) as image:
         assert image.format == "PNG" and image.size == (1080, 1920)
         assert [r.text for r in zxingcpp.read_barcodes(image)] == [url]

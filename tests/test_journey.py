@@ -11,6 +11,8 @@ import urllib.request
 import zxingcpp
 from PIL import Image
 
+from posterapp.render.qr import upper_case_host
+
 
 def request(url: str, body: dict | None = None, method: str | None = None):
     data = json.dumps(body).encode() if body is not None else None
@@ -40,7 +42,7 @@ def test_the_whole_journey_over_http(live_server):
     assert status == 200 and headers["Content-Type"] == "image/png"
     assert "immutable" in headers["Cache-Control"]
     [decoded] = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
-    assert decoded == f"{base}/q/{made['id']}"
+    assert decoded == upper_case_host(f"{base}/Q/{made['id']}")
 
     # A friend scans the code: the redirect lands on the share page.
     status, landed, page, _ = request(decoded)

@@ -171,8 +171,8 @@ def test_bad_selections_are_refused_with_a_message(default_version, picks, layou
 
 def test_rules_pick_the_layout_by_number_of_picks(default_version):
     ids = [c.id for c in default_version.catalog.choices]
-    chosen = {n: make_poster(default_version, ids[:n], "", URL).layout for n in (1, 3, 4, 6, 7, 12)}
-    assert chosen == {1: "hero", 3: "hero", 4: "list", 6: "list", 7: "grid", 12: "grid"}
+    chosen = {n: make_poster(default_version, ids[:n], "", URL).layout for n in (1, 2, 3, 6, 7, 12)}
+    assert chosen == {1: "hero", 2: "hero", 3: "list", 6: "list", 7: "grid", 12: "grid"}
 
 
 @pytest.mark.parametrize("layout", sorted(SAMPLES))

@@ -28,10 +28,10 @@ LAYOUT_IDS = sorted(p.stem for p in (ASSETS / "layouts").glob("*.yaml"))
 # The first choice of the shipped catalog, line by line, as the edits below rely on it.
 FIRST_ID = "  - id: wuhan-hot-dry-noodles"
 FIRST_LABEL = "    label: 过早来碗热干面"
-FIRST_ICON = '    icon: "🍜"'
+FIRST_ICON = "    icon: icons/wuhan-hot-dry-noodles.svg"
 FIRST_DESCRIPTION = "    description: 芝麻酱拌得匀匀的，武汉的早晨从这碗面开始"
 SECOND_ID = "  - id: wuhan-hubu-alley-doupi"
-SECOND_ICON = '    icon: "🥘"'
+SECOND_ICON = "    icon: icons/wuhan-hubu-alley-doupi.svg"
 
 
 def lines_of(text: str, needle: str) -> list[int]:
@@ -285,8 +285,10 @@ def assets_copy(tmp_path) -> Path:
     """A temporary assets folder: the shipped layouts and a few icon files."""
     assets = tmp_path / "assets"
     shutil.copytree(ASSETS / "layouts", assets / "layouts")
+    shutil.copytree(ASSETS / "icons", assets / "icons")
+    shutil.copytree(ASSETS / "themes", assets / "themes")
     icons = assets / "icons"
-    icons.mkdir()
+    icons.mkdir(exist_ok=True)
     Image.new("RGB", (64, 64), "#C0392B").save(icons / "fine.png")
     noise = Image.frombytes("RGB", (600, 600), os.urandom(600 * 600 * 3))
     noise.save(icons / "heavy.png")
@@ -415,38 +417,38 @@ def test_the_shipped_layouts_have_no_problems(path):
 # Edits of grid.yaml: (old, new, needle on the problem's line, path, words).
 LAYOUT_EDITS = [
     pytest.param(
-        "subtitle: {",
-        "subtitel: {",
-        "subtitel:",
-        "subtitel",
-        ["unknown key 'subtitel'", "did you mean 'subtitle'"],
+        "title: {",
+        "titel: {",
+        "titel:",
+        "titel",
+        ["unknown key 'titel'", "did you mean 'title'"],
         id="unknown-key",
     ),
     pytest.param(
-        "brand: {box: [70, 76, 500, 48]",
-        "brand: {box: [900, 76, 500, 48]",
-        "brand:",
-        "brand.box",
-        ["[900, 76, 500, 48]", "not inside", "1080×1920"],
+        "title: {box: [64, 504, 952, 140]",
+        "title: {box: [900, 504, 952, 140]",
+        "title:",
+        "title.box",
+        ["[900, 504, 952, 140]", "not inside", "1080×1920"],
         id="outside-canvas",
     ),
     pytest.param(
-        "footer: {box: [70, 1600, 610, 110]",
-        "footer: {box: [700, 1600, 300, 110]",
-        "qr:",
-        "qr",
-        ["qr overlaps footer"],
+        "life_tag: {box: [64, 664, 600, 76]",
+        "life_tag: {box: [64, 1560, 600, 76]",
+        "panel:",
+        "panel",
+        ["panel overlaps life_tag"],
         id="overlap",
     ),
     pytest.param(
-        "size: 290,", "size: 200,", "qr:", "qr.size", ["200 px", "at least 240"], id="qr-too-small"
+        "size: 370,", "size: 200,", "qr:", "qr.size", ["200 px", "at least 240"], id="qr-too-small"
     ),
     pytest.param(
         "max_picks: 12",
         "max_picks: 15",
-        "  box: [60, 420, 960, 1100]",
+        "  box: [64, 764, 952, 706]",
         "slots.box",
-        ["15 cards", "960×1100"],
+        ["15 cards", "952×706"],
         id="too-many-cards",
     ),
     pytest.param(
@@ -458,8 +460,9 @@ LAYOUT_EDITS = [
         id="id-not-file-name",
     ),
     pytest.param(
-        "background:\n",
-        'background:\n  color: "#000000"\n',
+        "canvas: {width: 1080, height: 1920}\n",
+        'canvas: {width: 1080, height: 1920}\nbackground: {color: "#000000", gradient: '
+        '{from: "#000000", to: "#FFFFFF"}}\n',
         "background:",
         "background",
         ["exactly one of color, gradient or image", "color, gradient"],
@@ -527,7 +530,7 @@ def test_validate_lists_every_problem_as_file_line_path_message(
 def test_validate_bad_layout_file(runner, tmp_path):
     path = tmp_path / "layouts" / "grid.yaml"
     path.parent.mkdir()
-    text = edit(GRID.read_text("utf-8"), "size: 290,", "size: 200,")
+    text = edit(GRID.read_text("utf-8"), "size: 370,", "size: 200,")
     path.write_text(text, encoding="utf-8")
     result = validate(runner, tmp_path, path)
     assert result.exit_code == 1

@@ -62,9 +62,12 @@ def test_an_icon_image_is_kept_with_its_version(tmp_path, write_catalog, catalog
 
     assets = tmp_path / "assets"
     shutil.copytree(ASSETS / "layouts", assets / "layouts")
-    (assets / "icons").mkdir()
+    shutil.copytree(ASSETS / "icons", assets / "icons")
+    shutil.copytree(ASSETS / "themes", assets / "themes")
     Image.new("RGBA", (64, 64), "#E0472B").save(assets / "icons" / "noodles.png")
-    text = catalog_text.replace('icon: "🍜"', "icon: icons/noodles.png", 1)
+    text = catalog_text.replace(
+        "icon: icons/wuhan-hot-dry-noodles.svg", "icon: icons/noodles.png", 1
+    )
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     store.create_schema()
     before = versions.load_sources(write_catalog(text), assets)

@@ -249,7 +249,9 @@ def parts(version: CatalogVersion, poster: Poster) -> list[Part]:
                       element.align, element.valign, offset=(0, -origin))  # fmt: skip
 
         x, y, w, h = element.box
-        found.append(Part(y, y + h, None if unique else ("text", key, content), draw_text))
+        bleed = element.size // 3  # glyphs may reach a little beyond their box
+        key_ = None if unique else ("text", key, content)
+        found.append(Part(y - bleed, y + h + bleed, key_, draw_text))
     height = layout.card_height(len(poster.picks))
     for choice_id, (x, y) in zip(
         poster.picks, layout.card_positions(len(poster.picks)), strict=True

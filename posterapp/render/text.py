@@ -30,8 +30,9 @@ NO_START = set(
     "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶーヽヾゝゞ々〻"
     ",.;:?!)]}%‰℃°\"'"
     "％"
-    "的地得了着过吗呢吧啊"  # particles lean on the word before them: 你的 / 美好生活
 )
+# Particles lean on the Chinese word before them: 你的 / 美好生活, never 你 / 的美好生活.
+PARTICLES = set("的地得了着过吗呢吧啊")
 # Characters a line may not end with (opening brackets, currency signs before numbers).
 NO_END = set("（［｛〔〈《「『【〘〖〝‘“｟«([{$￥£€#＃")
 # Punctuation dropped before an ellipsis: "好吃，…" reads worse than "好吃…".
@@ -68,10 +69,14 @@ def _words(text: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=8192)
-def atoms(text: str) -> tuple[str, ...]:
-    """Split text into pieces that are never broken; a line may break between any two."""
+def atoms(text: str, by_words: bool = True) -> tuple[str, ...]:
+    """Split text into pieces that are never broken; a line may break between any two.
+
+    ``by_words=False`` allows a break between any two Chinese characters (still following
+    the kinsoku rules), for a word wider than its line.
+    """
     raw: list[str] = []
-    for cluster in _words(text):
+    for cluster in _words(text) if by_words else fonts.clusters(text):
         if (
             raw
             and cluster != " "
@@ -88,7 +93,11 @@ def atoms(text: str) -> tuple[str, ...]:
             atom != " "
             and out
             and out[-1] != " "
-            and (atom[0] in NO_START or out[-1][-1] in NO_END)
+            and (
+                atom[0] in NO_START
+                or out[-1][-1] in NO_END
+                or (by_words and atom[0] in PARTICLES and _is_han(out[-1][-1]))
+            )
         ):
             out[-1] += atom
         else:
@@ -121,7 +130,7 @@ def wrap(text: str, kind: str, size: int, max_width: float) -> list[str]:
     """Break text into lines no wider than ``max_width``, following the kinsoku rules."""
     lines: list[str] = []
     line = ""
-    for atom in atoms(text):
+    for atom in _pieces(text, kind, size, max_width):
         if atom == " ":
             if line:
                 line += " "
@@ -140,6 +149,15 @@ def wrap(text: str, kind: str, size: int, max_width: float) -> list[str]:
     if line.strip():
         lines.append(line.rstrip())
     return lines
+
+
+def _pieces(text: str, kind: str, size: int, max_width: float):
+    """Yield the atoms of ``text``, a word wider than the line split into characters."""
+    for atom in atoms(text):
+        if width(atom, kind, size) > max_width and len(fonts.clusters(atom)) > 1:
+            yield from atoms(atom, by_words=False)
+        else:
+            yield atom
 
 
 def _longest_prefix(text: str, kind: str, size: int, max_width: float) -> str:

@@ -98,6 +98,7 @@ def document(public_url: str) -> dict:
                                 }
                             },
                         },
+                        "400": _error("the id holds a control character"),
                         "404": _error("no poster has this id"),
                         "503": _error("the database is not reachable right now; try again"),
                     },
