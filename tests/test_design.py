@@ -248,3 +248,15 @@ def test_cta_line_never_starts_with_a_particle():
     assert len(lines) >= 2, lines
     assert "".join(lines) == "扫码挑选你的美好生活"
     assert not any(line.startswith("的") for line in lines), lines
+
+
+# The QR code ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layout_id", LAYOUTS)
+def test_qr_modules_are_at_least_9_px(by_theme, layout_id):
+    from posterapp.render import qr
+
+    layout = by_theme["warm"].layouts[layout_id]
+    code = qr.code_for(URL, layout.qr.size)
+    assert code.module_px >= 9, f"{layout_id}: {code.module_px} px modules in {layout.qr.size} px"
