@@ -6,6 +6,7 @@ import io
 
 from PIL import Image
 
+from ..catalog import life_tag
 from . import icons, text
 from .poster import Poster, fill_shape, render, shape_mask
 
@@ -29,26 +30,35 @@ def render_card(version, poster: Poster) -> Image.Image:
     left, width = 64, x - 64 - 48
     campaign = catalog.campaign
     who = f"{poster.name}的" if poster.name else "我的"
+    tag = life_tag(catalog, poster.picks)
     rows = [
         (campaign.brand, "bold", 30, "#C2552B", 52),
         (who, "bold", 46, INK, 66),
         (campaign.title, "bold", 72, INK, 100),
     ]
+    if tag:
+        rows.append((f"生活标签：{tag}", "bold", 32, "#C2552B", 48))
     y = 56
     for content, kind, size, color, height in rows:
         block = text.fit(content, kind, size, size * 2 // 3, 1, 1.3, width, height)
         text.draw(card, block, (left, y, width, height), color)
         y += height + 4
     y += 18
-    for choice_id in poster.picks[:4]:
+    shown = 3 if tag else 4
+    for choice_id in poster.picks[:shown]:
         choice = catalog.choice(choice_id)
-        if not choice.icon_is_image:
-            card.alpha_composite(icons.emoji_tile(choice.icon, 40), (left, y + 4))
+        icon = (
+            icons.image_tile(version.asset(choice.icon), 40)
+            if choice.icon_is_image
+            else icons.emoji_tile(choice.icon, 40)
+        )
+        card.alpha_composite(icon, (left, y + 4))
         block = text.fit(choice.label, "regular", 34, 26, 1, 1.3, width - 60, 48)
         text.draw(card, block, (left + 60, y, width - 60, 48), INK, valign="middle")
         y += 56
-    more = len(poster.picks) - 4
-    footer = f"……还有 {more} 件，点开看看" if more > 0 else campaign.footer
+    # A link preview is tapped, not long-pressed or scanned: its own words.
+    more = len(poster.picks) - shown
+    footer = f"……还有 {more} 件，点开看看" if more > 0 else "点开看看，也挑一张你的美好生活"
     block = text.fit(footer, "regular", 28, 22, 1, 1.3, width, 40)
     text.draw(card, block, (left, HEIGHT - 84, width, 40), SOFT)
     return card.convert("RGB")
