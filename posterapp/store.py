@@ -222,8 +222,11 @@ class Store:
         """Store a version and its images unless already there; return its id."""
         # Content-addressed rows are equal whoever writes them first: a conflict is success.
         with self.engine.begin() as db:
-            for sha, data in versions.blobs(version).items():
-                db.execute(self._insert_new(blobs).values(sha256=sha, data=data))
+            images = [
+                {"sha256": sha, "data": data} for sha, data in versions.blobs(version).items()
+            ]
+            if images:  # one statement for all of them
+                db.execute(self._insert_new(blobs), images)
             db.execute(
                 self._insert_new(catalog_versions).values(
                     version=version.version, manifest=versions.encode(version), created_at=now()

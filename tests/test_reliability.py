@@ -85,9 +85,10 @@ def test_a_killed_worker_loses_no_acknowledged_poster():
     assert figures["acknowledged"] > 0
     assert figures["lost"] == 0 and figures["problems"] == {}, figures["problem_ids"]
     assert figures["found"] == figures["rendered"] == figures["acknowledged"]
-    # Only the request in flight on the killed worker may fail, and only by losing its answer.
+    # Only requests in flight on the killed worker may fail, and only by losing their answer.
+    # A gevent worker serves many connections at once, so that can be several of them.
     assert figures["unexpected_errors"] == {}
-    assert sum(figures["errors_at_kill"].values()) <= 2
+    assert sum(figures["errors_at_kill"].values()) <= figures["connections"]
     assert figures["replaced_after_s"] is not None
     assert figures["killed_worker"] not in figures["workers_after"]
 
