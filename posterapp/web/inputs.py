@@ -19,10 +19,8 @@ from ..errors import RequestError
 # MAX_CONTENT_LENGTH, 2 MB, for catalogs and icons in the console).
 API_BODY_LIMIT = 64 * 1024  # a poster request is a few hundred bytes
 BODY_LIMITS = (("/api/", API_BODY_LIMIT),)
-PICKER_FORM_LIMIT = 16 * 1024
-DRAIN_LIMIT = (
-    1024 * 1024
-)  # how much of a too-large chunked body is read to answer cleanly  # the picker's form: at most a dozen ids, a name, a city
+PICKER_FORM_LIMIT = 16 * 1024  # the picker's form: at most a dozen ids, a name, a city
+DRAIN_LIMIT = 1024 * 1024  # how much of a too-large chunked body is read to answer cleanly
 
 # C0 and C1 controls and DEL, except tab, line feed and carriage return (YAML and text areas).
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
