@@ -11,6 +11,7 @@ import click
 
 from . import layouts as layouts_module
 from . import settings, staff, stats, versions
+from .assets import Assets
 from .errors import InvalidSource, PosterappError
 from .render import proof
 from .render.poster import render_png
@@ -99,13 +100,15 @@ def validate(ctx: Context, files: tuple[Path, ...]) -> None:
 
 def _validate_one(ctx: Context, path: Path) -> str:
     if path.resolve().parent.name == "layouts":
-        layout, doc = layouts_module.parse(path.read_bytes(), str(path), ctx.assets)
+        layout, doc = layouts_module.parse(path.read_bytes(), str(path), Assets(ctx.assets))
         if layout is not None and not doc.problems:
             proof.check_layout(layout, doc)
         if doc.problems:
             raise InvalidSource(doc.problems)
         return f"layout '{layout.id}' ({layout.label}), {layout.min_picks}–{layout.max_picks} picks"
     version = versions.load_sources(path, ctx.assets)  # checking stores nothing
+    for warning in proof.break_warnings(version.catalog, version.layouts):
+        click.echo(f"提醒 {path}: {warning}")
     campaign = version.catalog.campaign
     return (
         f"campaign '{campaign.id}' ({campaign.title}), {len(version.catalog.choices)} "
@@ -151,15 +154,23 @@ def render(
 @main.command()
 @catalog_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--all-themes", is_flag=True, help="one row per theme under assets/themes/")
 @click.pass_obj
-def sheet(ctx: Context, catalog: Path, output: Path) -> None:
-    """Render a contact sheet of every layout filled with worst-case content."""
+def sheet(ctx: Context, catalog: Path, output: Path, all_themes: bool) -> None:
+    """Render a contact sheet: every layout at its fewest, a middle and most picks."""
     version = ctx.load(catalog)
+    shown = [version]
+    if all_themes:
+        others = [t for t in versions.theme_ids(ctx.assets) if t != version.catalog.campaign.theme]
+        try:
+            shown += [versions.load_sources(catalog, ctx.assets, theme=t) for t in others]
+        except PosterappError as error:
+            _fail(error)
     output.parent.mkdir(parents=True, exist_ok=True)
-    render_sheet(version).save(output, format="PNG")
+    render_sheet(shown).save(output, format="PNG")
     click.echo(
         f"wrote {output} ({len(proof.reachable(version.catalog, version.layouts))} "
-        f"layouts, catalog version {version.version})"
+        f"layouts × {len(shown)} theme(s), catalog version {version.version})"
     )
 
 
@@ -189,7 +200,7 @@ def demo(ctx: Context, catalog: Path, output_dir: Path) -> None:
         path = output_dir / f"demo-{layout.id}.png"
         path.write_bytes(render_png(version, poster))
         click.echo(f"wrote {path}")
-    render_sheet(version).save(output_dir / "sheet.png", format="PNG")
+    render_sheet([version]).save(output_dir / "sheet.png", format="PNG")
     click.echo(f"wrote {output_dir / 'sheet.png'}")
 
 

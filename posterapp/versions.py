@@ -85,13 +85,19 @@ def build(
     return CatalogVersion(catalog, dict(layouts), dict(assets), version, dict(themes or {}))
 
 
+def theme_ids(assets: Path | Assets) -> list[str]:
+    """Return the ids of the themes under ``assets/themes``."""
+    root = assets.root if isinstance(assets, Assets) else Path(assets)
+    return sorted(p.stem for p in (root / "themes").glob("*.yaml"))
+
+
 def load_theme(assets: Assets, theme_id: str) -> tuple[Theme | None, list[Problem]]:
     """Parse ``assets/themes/<theme_id>.yaml``; return it and its problems."""
     from . import themes as themes_module  # noqa: PLC0415
 
     path = assets.root / "themes" / f"{theme_id}.yaml"
     if not path.is_file():
-        known = sorted(p.stem for p in (assets.root / "themes").glob("*.yaml"))
+        known = theme_ids(assets)
         message = f"没有名为 '{theme_id}' 的主题；可用的主题：{', '.join(known) or '（无）'}"
         return None, [Problem(_shown(path), 0, "campaign.theme", message)]
     theme, doc = themes_module.parse(path.read_bytes(), _shown(path), assets)
@@ -116,13 +122,20 @@ def load_layouts(assets: Assets) -> tuple[dict[str, Layout], list[Problem]]:
     return found, problems
 
 
-def load_sources(catalog_path: Path, assets: Path | Assets) -> CatalogVersion:
+def load_sources(
+    catalog_path: Path, assets: Path | Assets, theme: str | None = None
+) -> CatalogVersion:
     """Load a catalog file and the layouts under ``assets/layouts``; raise with every problem."""
-    return load_text(catalog_path.read_bytes(), _shown(catalog_path), assets)
+    return load_text(catalog_path.read_bytes(), _shown(catalog_path), assets, theme)
 
 
-def load_text(text: str | bytes, file: str, assets: Path | Assets) -> CatalogVersion:
-    """Load catalog YAML text with the layouts; raise InvalidSource listing every problem."""
+def load_text(
+    text: str | bytes, file: str, assets: Path | Assets, theme: str | None = None
+) -> CatalogVersion:
+    """Load catalog YAML text with the layouts; raise InvalidSource listing every problem.
+
+    ``theme`` overrides the catalog's own (to preview or compare themes).
+    """
     from .render import proof  # noqa: PLC0415
 
     if not isinstance(assets, Assets):
@@ -135,6 +148,9 @@ def load_text(text: str | bytes, file: str, assets: Path | Assets) -> CatalogVer
             proof.check_catalog(catalog, layouts, doc)
     problems += doc.problems
     themes: dict[str, Theme] = {}
+    if catalog is not None and theme:
+        campaign = catalog.campaign.model_copy(update={"theme": theme})
+        catalog = catalog.model_copy(update={"campaign": campaign})
     if catalog is not None and catalog.campaign.theme:
         theme, theme_problems = load_theme(assets, catalog.campaign.theme)
         problems += theme_problems

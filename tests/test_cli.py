@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import zxingcpp
 from PIL import Image
 
 from posterapp.cli import main
 
-from .conftest import ASSETS
+from .conftest import ASSETS, DEFAULT_CATALOG
 
 
 def invoke(runner, tmp_path, *args):
@@ -88,15 +89,17 @@ def test_unknown_catalog_version_is_reported(runner, tmp_path):
     assert "no catalog version '0123456789abcdef'" in result.output
 
 
-def test_sheet_shows_every_layout(runner, tmp_path):
+@pytest.mark.parametrize(("flags", "themes"), [((), 1), (("--all-themes",), 2)])
+def test_sheet_shows_every_layout_at_feed_size(runner, tmp_path, flags, themes):
     out = tmp_path / "sheet.png"
-    result = invoke(runner, tmp_path, "sheet", "-o", str(out))
+    result = invoke(runner, tmp_path, "sheet", "-o", str(out), *flags)
     assert result.exit_code == 0, result.output
-    assert "3 layouts" in result.output
+    assert f"3 layouts × {themes} theme(s)" in result.output
     with Image.open(out) as image:
-        # three 360 px thumbnails with 40 px margins
-        assert image.size[0] == 40 + 3 * 400
-        assert len(zxingcpp.read_barcodes(image)) == 3
+        # hero 1 and 2 picks, list 3, 4 and 6, grid 7, 9 and 12: eight 270 px posters a row
+        assert image.size[0] == 32 + 8 * (270 + 24) - 24 + 32
+        # and every QR code still scans at the size a feed shows it
+        assert len(zxingcpp.read_barcodes(image)) == 8 * themes
 
 
 def test_demo_renders_a_poster_per_layout(runner, tmp_path):
@@ -104,3 +107,23 @@ def test_demo_renders_a_poster_per_layout(runner, tmp_path):
     assert result.exit_code == 0, result.output
     made = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert made == ["demo-grid.png", "demo-hero.png", "demo-list.png", "sheet.png"]
+
+
+def test_validate_warns_about_a_label_that_breaks_inside_a_word(runner, tmp_path, catalog_text):
+    catalog = tmp_path / "catalog.yaml"
+    # One word wider than a grid card's line: it can only be cut inside itself.
+    catalog.write_text(
+        catalog_text.replace("label: 过早来碗热干面", "label: 吃一二三四五六七八九十", 1),
+        encoding="utf-8",
+    )
+    result = invoke(runner, tmp_path, "validate", str(catalog))
+    assert result.exit_code == 0, result.output  # a warning, not a problem
+    assert (
+        "提醒" in result.output
+        and "「吃一二三四五六七八九十」在「网格」排版里只能从词中间换行" in (result.output)
+    )
+
+
+def test_validate_gives_no_warning_for_the_shipped_catalog(runner, tmp_path):
+    result = invoke(runner, tmp_path, "validate", str(DEFAULT_CATALOG))
+    assert result.exit_code == 0 and "提醒" not in result.output, result.output

@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import rjieba
 
 from posterapp import themes, versions
 from posterapp.errors import InvalidSource
@@ -191,7 +190,7 @@ def test_a_low_contrast_theme_is_refused(tmp_path):
 
 def _boundaries(label: str) -> set[int]:
     out, at = {0}, 0
-    for word in rjieba.cut(label):
+    for word in text.segmenter().cut(label):  # jieba plus assets/words.txt
         at += len(word)
         out.add(at)
     return out
@@ -214,7 +213,7 @@ def _break_offsets(label: str, lines) -> list[int]:
 
 def _word_at(label: str, offset: int) -> str:
     at = 0
-    for word in rjieba.cut(label):
+    for word in text.segmenter().cut(label):  # jieba plus assets/words.txt
         if at < offset < at + len(word):
             return word
         at += len(word)

@@ -125,3 +125,19 @@ def _check_fit(catalog: Catalog, layout: Layout, doc: Document) -> None:
                 f"even at {slots.label.smallest} px in {slots.label.max_lines} line(s); "
                 f"keep labels under about {_capacity(slots.label)} characters",
             )
+
+
+def break_warnings(catalog: Catalog, layouts: dict[str, Layout]) -> list[str]:
+    """Return, in plain Chinese, each label that can only break inside a word in some layout."""
+    found = []
+    for layout in reachable(catalog, layouts):
+        style = layout.slots.label
+        for i, choice in enumerate(catalog.choices):
+            lines = text.fit_style(choice.label, style).lines
+            split = text.broken_word(choice.label, lines)
+            if split:
+                found.append(
+                    f"choices[{i}].label：「{choice.label}」在「{layout.label}」排版里只能从词中间"
+                    f"换行（{split}），可以缩短几个字，或换个说法"
+                )
+    return found

@@ -9,15 +9,15 @@ from . import text
 from .poster import Poster, render
 from .proof import WIDE, reachable
 
-THUMB_W, THUMB_H = 360, 640
-MARGIN, CAPTION = 40, 120
+THUMB_W, THUMB_H = 270, 480  # feed size: how a poster is first seen in WeChat Moments
+MARGIN, CAPTION, GAP = 32, 96, 24
 SAMPLE_URL = "https://posterapp.example/s/Ab3dE5gH7jK9"
 
 
-def worst_case(version, layout: Layout) -> Poster:
+def worst_case(version, layout: Layout, count: int | None = None) -> Poster:
     """Return the hardest poster for ``layout``: most picks, longest labels, longest name."""
     catalog = version.catalog
-    count = min(layout.max_picks, catalog.campaign.max_picks)
+    count = count or min(layout.max_picks, catalog.campaign.max_picks)
     style = layout.slots.label
     widest = sorted(
         catalog.choices, key=lambda c: (-text.width(c.label, style.font, style.size), c.id)
@@ -30,40 +30,63 @@ def worst_case(version, layout: Layout) -> Poster:
     )
 
 
-def sheet(version) -> Image.Image:
-    """Render every reachable layout's worst case side by side with a caption."""
-    catalog = version.catalog
-    shown = reachable(catalog, version.layouts)
-    width = MARGIN + len(shown) * (THUMB_W + MARGIN)
-    height = CAPTION + THUMB_H + 110
+def counts(version, layout: Layout) -> list[int]:
+    """Return the fewest, a middle and the most picks a layout shows in this campaign."""
+    campaign = version.catalog.campaign
+    low = max(layout.min_picks, campaign.min_picks)
+    high = min(layout.max_picks, campaign.max_picks)
+    return sorted({low, (low + high) // 2, high})
+
+
+def sheet(versions: list) -> Image.Image:
+    """Render every reachable layout at its fewest, a middle and most picks, a row per theme.
+
+    ``versions`` are the same catalog in different themes (or just one); thumbnails are
+    270 px wide, the size a poster has in a Moments feed.
+    """
+    first = versions[0]
+    catalog = first.catalog
+    shown = reachable(catalog, first.layouts)
+    cells = [(layout, n) for layout in shown for n in counts(first, layout)]
+    width = MARGIN + len(cells) * (THUMB_W + GAP) - GAP + MARGIN
+    row_h = CAPTION + THUMB_H + MARGIN
+    height = 80 + len(versions) * row_h + 70
     page = Image.new("RGBA", (width, height), "#ECEEF2")
-    header = f"{catalog.campaign.title} · {len(catalog.choices)} 个选项 · 版本 {version.version}"
+    header = (
+        f"{catalog.campaign.title} · {len(catalog.choices)} 个选项 · 朋友圈里的大小（270 像素宽）"
+    )
     text.draw(
         page,
         text.fit(header, "bold", 30, 18, 1, 1.3, width - 2 * MARGIN, 44),
         (MARGIN, 24, width - 2 * MARGIN, 44),
         "#1C2437",
     )
-    for index, layout in enumerate(shown):
-        poster = worst_case(version, layout)
-        x = MARGIN + index * (THUMB_W + MARGIN)
-        caption = f"{layout.label} {layout.id} · {len(poster.picks)} 项 · 最长文字"
-        text.draw(
-            page,
-            text.fit(caption, "regular", 24, 16, 1, 1.3, THUMB_W, 36),
-            (x, CAPTION - 46, THUMB_W, 36),
-            "#3A4255",
-        )
-        thumb = render(version, poster).resize((THUMB_W, THUMB_H), Image.Resampling.LANCZOS)
-        ImageDraw.Draw(page).rectangle(
-            (x - 1, CAPTION - 1, x + THUMB_W, CAPTION + THUMB_H), outline="#C5CAD3"
-        )
-        page.paste(thumb, (x, CAPTION))
-    note = "每个排版都以最多的选项、最长的选项文字和最长的署名渲染；请检查没有文字被截断或重叠。"
+    for row, version in enumerate(versions):
+        top = 80 + row * row_h
+        theme = version.theme
+        for index, (layout, count) in enumerate(cells):
+            poster = worst_case(version, layout, count)
+            x = MARGIN + index * (THUMB_W + GAP)
+            caption = f"{theme.label if theme else ''} · {layout.label} · {count} 项"
+            text.draw(
+                page,
+                text.fit(caption, "regular", 22, 14, 1, 1.3, THUMB_W, 34),
+                (x, top + CAPTION - 44, THUMB_W, 34),
+                "#3A4255",
+            )
+            thumb = render(version, poster).resize((THUMB_W, THUMB_H), Image.Resampling.LANCZOS)
+            ImageDraw.Draw(page).rectangle(
+                (x - 1, top + CAPTION - 1, x + THUMB_W, top + CAPTION + THUMB_H), outline="#C5CAD3"
+            )
+            page.paste(thumb, (x, top + CAPTION))
+    note = (
+        "每个排版以最少、中间和最多的选项数渲染，用最长的选项文字和最长的署名；"
+        "请检查没有文字被截断或重叠。"
+    )
     text.draw(
         page,
-        text.fit(note, "regular", 22, 14, 2, 1.4, width - 2 * MARGIN, 70),
-        (MARGIN, CAPTION + THUMB_H + 24, width - 2 * MARGIN, 70),
+        text.fit(note, "regular", 22, 14, 2, 1.4, width - 2 * MARGIN, 60),
+        (MARGIN, height - 66, width - 2 * MARGIN, 60),
         "#5A6275",
     )
     return page.convert("RGB")

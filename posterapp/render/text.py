@@ -17,6 +17,7 @@ import functools
 import math
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 import rjieba
 from PIL import Image, ImageDraw
@@ -48,6 +49,35 @@ def _is_word(cluster: str) -> bool:
     return unicodedata.category(char)[0] in "LN" and ord(char) < 0x2E80
 
 
+WORDS = Path(__file__).resolve().parents[2] / "assets" / "words.txt"
+
+
+@functools.cache
+def segmenter() -> rjieba.Jieba:
+    """Return jieba's segmenter with the catalog's own words (assets/words.txt) added."""
+    jieba = rjieba.Jieba()
+    for line in WORDS.read_text(encoding="utf-8").splitlines():
+        word = line.strip()
+        if word and not word.startswith("#"):
+            jieba.add_word(word, None, None)
+    return jieba
+
+
+def broken_word(content: str, lines) -> str | None:
+    """Return the line break of ``lines`` that splits a word of ``content`` ("周黑|鸭"), or None."""
+    ends, offset = set(), 0
+    for atom in atoms(content):
+        offset += len(atom)
+        ends.add(offset)
+    offset = 0
+    for line in lines[:-1]:
+        offset = content.index(line, offset) + len(line)
+        if offset not in ends:
+            left = content[max(0, offset - 3) : offset]
+            return f"{left}|{content[offset : offset + 3]}"
+    return None
+
+
 def _is_han(cluster: str) -> bool:
     return len(cluster) == 1 and unicodedata.name(cluster, "").startswith("CJK UNIFIED")
 
@@ -61,7 +91,7 @@ def _words(text: str) -> list[str]:
             run += cluster
             continue
         if run:
-            out += rjieba.cut(run)
+            out += segmenter().cut(run)
             run = ""
         if cluster:
             out.append(cluster)
@@ -96,7 +126,7 @@ def atoms(text: str, by_words: bool = True) -> tuple[str, ...]:
             and (
                 atom[0] in NO_START
                 or out[-1][-1] in NO_END
-                or (by_words and atom[0] in PARTICLES and _is_han(out[-1][-1]))
+                or (by_words and atom in PARTICLES and _is_han(out[-1][-1]))
             )
         ):
             out[-1] += atom
@@ -126,11 +156,15 @@ def width(text: str, kind: str, size: int) -> float:
     return total
 
 
-def wrap(text: str, kind: str, size: int, max_width: float) -> list[str]:
-    """Break text into lines no wider than ``max_width``, following the kinsoku rules."""
+def wrap(text: str, kind: str, size: int, max_width: float, split_words: bool = True) -> list[str]:
+    """Break text into lines no wider than ``max_width``, following the kinsoku rules.
+
+    With ``split_words=False`` a word wider than the line stays whole (and too wide).
+    """
     lines: list[str] = []
     line = ""
-    for atom in _pieces(text, kind, size, max_width):
+    pieces = _pieces(text, kind, size, max_width) if split_words else atoms(text)
+    for atom in pieces:
         if atom == " ":
             if line:
                 line += " "
@@ -142,7 +176,7 @@ def wrap(text: str, kind: str, size: int, max_width: float) -> list[str]:
             lines.append(line.rstrip())
             line = atom
         # A single piece wider than the line (a long word): break it by character.
-        while width(line, kind, size) > max_width and len(fonts.clusters(line)) > 1:
+        while split_words and width(line, kind, size) > max_width and len(fonts.clusters(line)) > 1:
             head = _longest_prefix(line, kind, size, max_width)
             lines.append(head)
             line = line[len(head) :]
@@ -208,22 +242,30 @@ def fit(
     box_width: int,
     box_height: int,
 ) -> SetText:
-    """Set text as large as possible (``size`` down to ``min_size``), then cut with "…"."""
-    current = size
-    while True:
-        lines_allowed = min(max_lines, int(box_height // (current * line_height)) or 1)
-        lines = wrap(text, kind, current, box_width)
-        if len(lines) <= lines_allowed:
-            return SetText(balance(text, kind, current, lines), current, kind, line_height, False)
-        if current <= min_size:
-            break
-        current = max(min_size, current - max(1, math.ceil(current * 0.04)))
+    """Set text as large as possible (``size`` down to ``min_size``), then cut with "…".
+
+    Whole words come first: the text is set smaller before a word is split across lines.
+    """
+    for split_words in (False, True):
+        current = size
+        while True:
+            lines_allowed = min(max_lines, int(box_height // (current * line_height)) or 1)
+            lines = wrap(text, kind, current, box_width, split_words)
+            fits = all(width(line, kind, current) <= box_width for line in lines)
+            if len(lines) <= lines_allowed and fits:
+                lines = balance(text, kind, current, lines, split_words)
+                return SetText(lines, current, kind, line_height, False)
+            if current <= min_size:
+                break
+            current = max(min_size, current - max(1, math.ceil(current * 0.04)))
     kept = lines[: lines_allowed - 1]
     kept.append(ellipsize(_remainder(text, kept), kind, current, box_width))
     return SetText(tuple(kept), current, kind, line_height, True)
 
 
-def balance(text: str, kind: str, size: int, lines: list[str]) -> tuple[str, ...]:
+def balance(
+    text: str, kind: str, size: int, lines: list[str], split_words: bool = True
+) -> tuple[str, ...]:
     """Re-break text over the same number of lines, as evenly as it goes (no lone last char)."""
     if len(lines) < 2:
         return tuple(lines)
@@ -231,7 +273,7 @@ def balance(text: str, kind: str, size: int, lines: list[str]) -> tuple[str, ...
     best = lines
     while low < high:  # the narrowest measure that still needs no more lines
         middle = (low + high) // 2
-        trial = wrap(text, kind, size, middle)
+        trial = wrap(text, kind, size, middle, split_words)
         if len(trial) <= len(lines) and all(width(t, kind, size) <= middle for t in trial):
             best, high = trial, middle
         else:
