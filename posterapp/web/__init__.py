@@ -37,11 +37,25 @@ def init_app(app: Flask) -> None:
     else:
         warn_about_other_hosts(app)
 
-    from . import api, auth, editor, errors, headers, inputs, limits, numbers, ops, picker, share
+    from . import (
+        api,
+        auth,
+        delivery,
+        editor,
+        errors,
+        headers,
+        inputs,
+        limits,
+        numbers,
+        ops,
+        picker,
+        share,
+    )  # fmt: skip
 
     inputs.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
+    delivery.init_app(app)
     # Only the console acts on behalf of a signed-in person, so only it checks CSRF tokens,
     # and only after the sign-in check: a stranger gets "sign in", not "bad token".
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False

@@ -35,6 +35,16 @@ def policy(request_nonce: str) -> str:
     )
 
 
+# What an image (or any response that is not a page) carries: it runs nothing and loads
+# nothing, and nothing may frame it. web/images.py sends these with cached posters too.
+IMAGE_HEADERS = (
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = nonce  # templates call it: {{ csp_nonce() }}
 

@@ -12,6 +12,7 @@ import os
 import re
 
 from ..cache import ImageCache
+from .headers import IMAGE_HEADERS
 
 POSTER = re.compile(r"/p/([A-Za-z0-9_-]{12})\.png")
 YEAR = 365 * 24 * 3600
@@ -36,9 +37,9 @@ class CachedImages:
         headers = [
             ("Cache-Control", IMMUTABLE),
             ("ETag", etag),
-            ("X-Content-Type-Options", "nosniff"),
+            *IMAGE_HEADERS,
         ]
-        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+        if matches(etag, environ.get("HTTP_IF_NONE_MATCH", "")):
             start_response("304 Not Modified", headers)
             return []
         size = os.path.getsize(path)
@@ -49,6 +50,12 @@ class CachedImages:
         file = open(path, "rb")  # noqa: SIM115 - the server closes it after sending
         wrapper = environ.get("wsgi.file_wrapper")
         return wrapper(file, 65536) if wrapper else _chunks(file)
+
+
+def matches(etag: str, if_none_match: str) -> bool:
+    """Whether an If-None-Match header names this ETag (or is ``*``: any version will do)."""
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return etag in tags or "*" in tags
 
 
 def _chunks(file):

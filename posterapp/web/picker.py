@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import mimetypes
+from itertools import chain, zip_longest
 
-from flask import Blueprint, Response, abort, redirect, render_template, request
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request
 
 from ..catalog import NATIONWIDE
 from ..errors import SelectionError
+from ..posters import time_budget
+from ..render import fonts
+from ..render.poster import render
+from ..selection import make_poster
+from ..versions import CatalogVersion
 from . import studio
 from .images import IMMUTABLE
+
+# Previews carry a QR code of this address: they look like the poster and are never stored.
+PREVIEW_URL = "https://posters.example/Q/PREVIEW00000"
+PREVIEW_REDUCE = 4  # 1080×1920 → 270×480: the width a poster gets in a WeChat feed
+THUMB_REDUCE = 6  # 180×320 for the layout thumbnails (shown ~90 CSS px wide)
+MAX_PREVIEW_QUERY = 2048
 
 bp = Blueprint("picker", __name__)
 
@@ -39,6 +52,7 @@ def page(error: SelectionError | None = None, status: int = 200):
         ]
         sections.append({"id": category.id, "label": category.label, "choices": items})
     layouts = sorted(version.layouts.values(), key=lambda lay: (lay.min_picks, lay.id))
+    picks = [c for c in form.getlist("choices") if catalog.has_choice(c)]
     return (
         render_template(
             "picker.html",
@@ -50,11 +64,13 @@ def page(error: SelectionError | None = None, status: int = 200):
             sections=sections,
             chosen=chosen,
             name=form.get("name", ""),
+            name_length=len(fonts.clusters(form.get("name", ""))),
             layout=form.get("layout", ""),
             layouts=layouts if catalog.campaign.layout_rules.user_choice else [],
             referrer=referrer,
             error=error,
             nationwide=NATIONWIDE,
+            preview=preview_query(version, picks, form.get("name", ""), form.get("layout", "")),
         ),
         status,
     )
@@ -83,6 +99,75 @@ def make():
     except SelectionError as error:
         return page(error, 422)
     return redirect(f"/s/{record.id}?new=1", code=303)
+
+
+def preview_query(version: CatalogVersion, picks: list[str], name: str, layout: str) -> str:
+    """The query string of /preview.jpg for these picks (the version keeps caches honest)."""
+    from urllib.parse import urlencode
+
+    return urlencode({"v": version.version, "choices": ",".join(picks), "name": name,
+                      "layout": layout})  # fmt: skip
+
+
+def send_jpeg(image, reduce: int, cache_control: str) -> Response:
+    out = io.BytesIO()
+    image.reduce(reduce).save(out, format="JPEG", quality=82)
+    response = Response(out.getvalue(), mimetype="image/jpeg")
+    response.headers["Cache-Control"] = cache_control
+    return response
+
+
+@bp.get("/preview.jpg")
+def preview():
+    """A small picture of the poster these picks, name and layout would make; nothing is stored.
+
+    It checks exactly what making the poster checks, and answers 422 with the message (and
+    the field it is about) when the real thing would be refused.
+    """
+    if len(request.query_string) > MAX_PREVIEW_QUERY:
+        return jsonify(
+            {"error": {"code": "too_long", "message": "选的内容太多了，请刷新页面再试"}}
+        ), 400
+    site = studio()
+    version = site.active
+    args = request.args
+    picks = [p for p in args.get("choices", "").split(",") if p]
+    try:
+        poster = make_poster(version, picks, args.get("name", ""), PREVIEW_URL,
+                             args.get("layout") or None)  # fmt: skip
+        with time_budget(site.render_budget):
+            image = render(version, poster)
+    except SelectionError as error:
+        response = jsonify(error.to_dict())
+        response.status_code = error.status_code
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    # The same query on the same catalog version always draws the same picture.
+    fresh = args.get("v") == version.version
+    return send_jpeg(image, PREVIEW_REDUCE, "public, max-age=86400" if fresh else "no-cache")
+
+
+def sample_picks(version: CatalogVersion, count: int) -> list[str]:
+    """Choices for a layout's thumbnail: one from each category in turn."""
+    catalog = version.catalog
+    by_category = [[c.id for c in catalog.choices if c.category == cat.id]
+                   for cat in catalog.categories]  # fmt: skip
+    mixed = [c for c in chain.from_iterable(zip_longest(*by_category)) if c]
+    return mixed[:count]
+
+
+@bp.get("/layouts/<version_id>/<layout_id>.jpg")
+def layout_thumbnail(version_id: str, layout_id: str):
+    """A thumbnail of a layout with sample picks (immutable: the version names its content)."""
+    version = studio().store.load_version(version_id)
+    layout = version.layouts.get(layout_id)
+    if layout is None:
+        abort(404)
+    count = max(layout.min_picks, min(layout.max_picks, 9))
+    poster = make_poster(version, sample_picks(version, count), "小满", PREVIEW_URL, layout.id)
+    with time_budget(studio().render_budget):
+        image = render(version, poster)
+    return send_jpeg(image, THUMB_REDUCE, IMMUTABLE)
 
 
 @bp.get("/assets/<version_id>/<path:path>")
