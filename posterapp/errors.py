@@ -12,12 +12,15 @@
     └── Unavailable                posterapp cannot serve this right now (503; try again)
 
 The web layer turns these into JSON ``{error: {code, message, field?}}`` or a page; the CLI
-prints the message and exits non-zero.
+prints the message and exits non-zero. ``code`` and ``field`` are for programs and never
+change; ``message`` is for people, in their language (see ``posterapp.i18n``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .i18n import _, join, ngettext
 
 
 @dataclass(frozen=True, order=True)
@@ -85,10 +88,15 @@ class UndrawableText(SelectionError):
 
     code = "undrawable_text"
 
-    def __init__(self, what: str, chars: list[str], field: str | None = None):
+    def __init__(self, chars: list[str], field: str | None = None):
         self.chars = chars
-        shown = " ".join(f"{c!r} (U+{ord(c):04X})" for c in chars)
-        super().__init__(f"{what} contains characters the poster fonts cannot draw: {shown}", field)
+        message = ngettext(
+            "这个字海报上写不出来：%(chars)s，换一个字试试",
+            "这些字海报上写不出来：%(chars)s，换几个字试试",
+            len(chars),
+            chars=join(chars),
+        )
+        super().__init__(message, field)
 
 
 class RequestError(PosterappError):
@@ -119,8 +127,8 @@ class PosterNotFound(PosterappError):
     code = "poster_not_found"
 
     def __init__(self, poster_id: str):
-        shown = poster_id if len(poster_id) <= 40 else poster_id[:40] + "…"
-        super().__init__(f"no poster with id '{shown}'; check the link")
+        self.poster_id = poster_id[:40]
+        super().__init__(_("这张海报找不到了，看看链接是否完整，或者回首页做一张自己的吧"))
 
 
 class VersionNotFound(PosterappError):
@@ -136,3 +144,6 @@ class Unavailable(PosterappError):
     status_code = 503
     code = "unavailable"
     retry_after = 5
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or _("网络有点忙，请稍等几秒再试"))

@@ -20,8 +20,9 @@ from . import yamldoc
 from .assets import AssetError, Assets
 from .catalog import Catalog, Color, Model, Slug, Text, _color
 from .errors import SelectionError
+from .i18n import _, join
 
-MIN_QR_SIZE = 240
+MIN_QR_SIZE = 369  # a version 4 code at 9 px modules with its 4-module quiet zone (render.qr)
 # Colours a layout may name instead of "#RRGGBB": the theme gives them (posterapp.themes).
 ROLES = ("ink", "soft", "accent", "on_accent", "card_ink", "card_soft", "panel_ink", "panel_soft")
 
@@ -431,17 +432,25 @@ def choose(
         layout = layouts.get(requested)
         if layout is None:
             raise SelectionError(
-                f"unknown layout '{requested}'; choose one of: {', '.join(sorted(layouts))}",
+                _(
+                    "没有「%(layout)s」这种版式，可以选%(layouts)s",
+                    layout=requested[:40],
+                    layouts=join(sorted(layouts)),
+                ),
                 field="layout",
             )
         if not rules.user_choice and requested != _by_rules(catalog, layouts, picks).id:
-            raise SelectionError(
-                "this campaign chooses the layout for you; leave layout empty", field="layout"
-            )
+            raise SelectionError(_("这次活动会帮你挑好版式，不用自己选哦"), field="layout")
         if not layout.accepts(count):
             raise SelectionError(
-                f"layout '{requested}' takes {layout.min_picks}–"
-                f"{layout.max_picks} picks; you picked {count}",
+                _(
+                    "「%(label)s」版式放 %(min)s–%(max)s 项，你选了 %(count)s 项，"
+                    "换一个版式或者增减几项吧",
+                    label=layout.label,
+                    min=layout.min_picks,
+                    max=layout.max_picks,
+                    count=count,
+                ),
                 field="layout",
             )
         return layout
@@ -460,5 +469,8 @@ def _by_rules(catalog: Catalog, layouts: dict[str, Layout], picks: list[str]) ->
             return layouts[rule.layout]
     default = layouts.get(catalog.campaign.layout_rules.default)
     if default is None or not default.accepts(count):
-        raise SelectionError(f"no layout takes {count} picks", field="choices")
+        raise SelectionError(
+            _("选了 %(count)s 项还没有合适的版式，增减几项再试试吧", count=count),
+            field="choices",
+        )
     return default

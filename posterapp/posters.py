@@ -17,6 +17,7 @@ from . import metrics, versions
 from .assets import Assets
 from .cache import ImageCache
 from .errors import Conflict, SelectionError, Unavailable
+from .i18n import _
 from .render.card import render_card_png
 from .render.poster import render_png
 from .render.qr import upper_case_host
@@ -37,7 +38,7 @@ def time_budget(seconds: float):
         return
 
     def expire(signum, frame):
-        raise Unavailable("making the poster took too long; please try again in a moment")
+        raise Unavailable(_("海报做得有点慢，请稍等几秒再试"))
 
     # Only the main thread can take signals. Ask signal.signal rather than threading: under
     # gevent's patches every greenlet looks like a thread of its own, though all run here.
@@ -139,7 +140,9 @@ class Studio:
         if ref is not None and (
             not isinstance(ref, str) or not is_poster_id(ref) or not self.store.get_poster(ref)
         ):
-            raise SelectionError("ref must be the id of an existing poster", field="ref")
+            raise SelectionError(
+                _("邀请你的那张海报找不到了，回首页直接做一张自己的吧"), field="ref"
+            )
         poster_id = new_poster_id()
         poster = make_poster(version, picks, name, self.scan_url(poster_id), layout)
         record = PosterRecord(

@@ -1,7 +1,7 @@
 """Turn what a person asked for (picks, a name, a layout, a URL) into a valid Poster.
 
 Everything here is untrusted input: each check raises a SelectionError naming the field,
-what is wrong and what is allowed.
+and telling the person, in their language, what is wrong and what to do instead.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from confusable_homoglyphs.confusables import is_confusable
 
 from . import layouts
 from .errors import SelectionError, UndrawableText
+from .i18n import _, join, ngettext
 from .render import fonts
 from .render.poster import Poster
 from .versions import CatalogVersion
@@ -52,10 +53,12 @@ def clean_name(version: CatalogVersion, raw: str | None) -> str:
     if raw is None:
         return ""
     if not isinstance(raw, str):
-        raise SelectionError("name must be text", field="name")
+        raise SelectionError(_("名字要用文字写哦，重新输入一下吧"), field="name")
     limit = campaign.name_max_length
     if len(raw) > MAX_NAME_CODEPOINTS or len(raw.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
-        raise SelectionError(f"名字太长了，最多 {limit} 个字，再短一点吧", field="name")
+        raise SelectionError(
+            _("名字太长了，最多 %(limit)s 个字，再短一点吧", limit=limit), field="name"
+        )
     name = unicodedata.normalize("NFC", raw).strip()
     bad = sorted(
         {
@@ -66,44 +69,44 @@ def clean_name(version: CatalogVersion, raw: str | None) -> str:
         }
     )
     if bad:
-        shown = ", ".join(f"U+{ord(c):04X}" for c in bad)
-        raise SelectionError(
-            f"name contains invisible or control characters ({shown}); type it again without them",
-            field="name",
-        )
+        raise SelectionError(_("名字里藏着看不见的字符，删掉名字重新输入一遍吧"), field="name")
     name = re.sub(r"\s+", " ", name)
     clusters = fonts.clusters(name)
     if any(cluster[0] in (fonts.ZWJ, fonts.VS16) for cluster in clusters):
-        raise SelectionError(
-            "name has a joining or emoji-style mark with nothing before it; type it again",
-            field="name",
-        )
+        raise SelectionError(_("名字里有一个看不见的连接符，删掉名字重新输入一遍吧"), field="name")
     for cluster in clusters:
         if len(cluster) > MAX_CLUSTER_CODEPOINTS:
             raise SelectionError(
-                f"名字里有一个表情由 {len(cluster)} 个部分拼成，太复杂了，换一个简单的吧",
+                _(
+                    "名字里有一个表情由 %(parts)s 个部分拼成，太复杂了，换一个简单的吧",
+                    parts=len(cluster),
+                ),
                 field="name",
             )
         joined = fonts.ZWJ in cluster or fonts.VS16 in cluster
         if joined and ord(cluster[0]) not in fonts.emoji_codepoints():
             raise SelectionError(
-                f"「{cluster[0]}」后面跟着一个看不见的连接符，删掉它再试一次吧", field="name"
+                _("「%(char)s」后面跟着一个看不见的连接符，删掉它再试一次吧", char=cluster[0]),
+                field="name",
             )
     if len(clusters) > campaign.name_max_length:
         raise SelectionError(
-            f"name is {len(clusters)} characters long; at most "
-            f"{campaign.name_max_length} are allowed",
+            _(
+                "名字最多 %(limit)s 个字，再短一点吧（现在 %(count)s 个字）",
+                limit=campaign.name_max_length,
+                count=len(clusters),
+            ),
             field="name",
         )
     folded = fold(name)
     for word in campaign.name_blocklist:
         if fold(word) in folded:
             raise SelectionError(
-                f"name may not contain '{word}'; please choose another name", field="name"
+                _("名字里不能有「%(word)s」这样的词，换一个吧", word=word), field="name"
             )
     missing = fonts.undrawable(name)
     if missing:
-        raise UndrawableText("name", missing, field="name")
+        raise UndrawableText(missing, field="name")
     return name
 
 
@@ -111,37 +114,56 @@ def clean_picks(version: CatalogVersion, picks) -> tuple[str, ...]:
     """Check the chosen ids: known, not repeated, within the campaign's limits."""
     catalog, campaign = version.catalog, version.catalog.campaign
     if not isinstance(picks, list | tuple) or not all(isinstance(p, str) for p in picks):
-        raise SelectionError("choices must be a list of choice ids", field="choices")
+        raise SelectionError(_("没有收到你挑的美好小事，请重新挑选一下吧"), field="choices")
     if len(picks) > campaign.max_picks + PICKS_MARGIN:
-        raise SelectionError(
-            f"最多选 {campaign.max_picks} 项哦，这次收到了 {len(picks)} 项", field="choices"
-        )
+        raise SelectionError(too_many(campaign.max_picks, len(picks)), field="choices")
     unknown = [p for p in picks if not catalog.has_choice(p)]
     if unknown:
-        shown = ", ".join(repr(p[:40]) for p in unknown[:5])
+        # Ids, not labels: an unknown id has no label. Quoted, so they read as names.
+        shown = join(p[:40] for p in unknown[:5])
         raise SelectionError(
-            f"unknown choice id{'s' if len(unknown) > 1 else ''}: {shown}", field="choices"
+            ngettext(
+                "清单里没有%(ids)s这一项，可能已经下架了，请重新挑选吧",
+                "清单里没有%(ids)s这几项，可能已经下架了，请重新挑选吧",
+                len(unknown),
+                ids=shown,
+            ),
+            field="choices",
         )
     repeated = sorted(p for p, times in Counter(picks).items() if times > 1)
     if repeated:
+        labels = join(catalog.choice(p).label for p in repeated)
         raise SelectionError(
-            f"each choice may be picked once; repeated: {', '.join(repeated)}", field="choices"
+            _("%(labels)s选了不止一次，每项只要选一次就好", labels=labels), field="choices"
         )
-    if not campaign.min_picks <= len(picks) <= campaign.max_picks:
+    if len(picks) < campaign.min_picks:
         raise SelectionError(
-            f"pick between {campaign.min_picks} and {campaign.max_picks} "
-            f"choices; you picked {len(picks)}",
-            field="choices",
+            _("至少挑 %(min)s 项美好小事吧", min=campaign.min_picks), field="choices"
         )
+    if len(picks) > campaign.max_picks:
+        raise SelectionError(too_many(campaign.max_picks, len(picks)), field="choices")
     return tuple(picks)
+
+
+def too_many(most: int, count: int) -> str:
+    return _(
+        "最多选 %(max)s 项哦，去掉 %(extra)s 项再试试吧（现在选了 %(count)s 项）",
+        max=most,
+        extra=count - most,
+        count=count,
+    )
 
 
 def clean_url(url) -> str:
     if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s/]+\S*", url):
-        raise SelectionError("url must be an http:// or https:// address", field="url")
+        raise SelectionError(_("二维码里的网址要以 http:// 或 https:// 开头"), field="url")
     if len(url) > MAX_URL:
         raise SelectionError(
-            f"url is {len(url)} characters; at most {MAX_URL} fit a QR code that still scans",
+            _(
+                "二维码里的网址太长了（%(length)s 个字符），最多 %(max)s 个字符，扫码才认得出",
+                length=len(url),
+                max=MAX_URL,
+            ),
             field="url",
         )
     return url

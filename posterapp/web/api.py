@@ -7,8 +7,10 @@ import json
 from flask import Blueprint, jsonify, request
 
 from ..errors import PosterNotFound, RequestError, SelectionError, UnsupportedMediaType
+from ..i18n import _, join
 from ..store import PosterRecord
 from . import openapi, studio
+from .inputs import field_label
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 FIELDS = ("choices", "name", "layout", "ref")
@@ -69,7 +71,7 @@ def _no_duplicates(pairs):
     seen = {}
     for key, value in pairs:
         if key in seen:
-            raise RequestError(f"the field '{key}' appears twice in the body; send it once")
+            raise RequestError(_("「%(field)s」发了两次，只发一次就好", field=str(key)[:40]))
         seen[key] = value
     return seen
 
@@ -89,26 +91,43 @@ def read_body() -> dict:
     """Parse the JSON object of a request, or raise an error that says what to send."""
     if not request.is_json:
         raise UnsupportedMediaType(
-            "send the body as JSON with the header Content-Type: application/json"
+            _(
+                "请用 JSON 格式发送，并带上请求头「%(header)s」",
+                header="Content-Type: application/json",
+            )
         )
     try:
         body = json.loads(request.get_data(), object_pairs_hook=_no_duplicates)
-    except (ValueError, RecursionError) as exc:
-        detail = str(exc) if isinstance(exc, json.JSONDecodeError) else "it is nested too deeply"
-        raise RequestError(f"the body is not valid JSON: {detail}") from None
+    except json.JSONDecodeError as exc:
+        where = {"line": exc.lineno, "column": exc.colno}
+        raise RequestError(
+            _("发来的内容不是有效的 JSON，请检查第 %(line)s 行第 %(column)s 个字符附近", **where)
+        ) from None
+    except (ValueError, RecursionError):
+        raise RequestError(_("发来的 JSON 嵌套得太深了，请简化后再发")) from None
     if not isinstance(body, dict):
-        raise RequestError('the body must be a JSON object, like {"choices": ["travel-fund"]}')
+        raise RequestError(
+            _(
+                "发来的 JSON 要是一个对象，比如「%(example)s」",
+                example='{"choices": ["travel-fund"]}',
+            )
+        )
     for key, value in body.items():
         if _has_lone_surrogate(key) or _has_lone_surrogate(value):
             field = "body" if _has_lone_surrogate(key) else key
             raise SelectionError(
-                f"{field} has text that is not valid Unicode (a lone surrogate); type it again",
+                _("%(label)s里有无法识别的字符，请重新输入一遍吧", label=field_label(field)),
                 field=field,
             )
     for key in body:
         if key not in FIELDS:
             raise SelectionError(
-                f"unknown field '{key[:40]}'; allowed fields: {', '.join(FIELDS)}", field=key[:40]
+                _(
+                    "不认识「%(field)s」这一项，可以发送的有%(fields)s",
+                    field=key[:40],
+                    fields=join(FIELDS),
+                ),
+                field=key[:40],
             )
     return body
 
@@ -116,7 +135,9 @@ def read_body() -> dict:
 def _optional_text(body: dict, field: str) -> str | None:
     value = body.get(field)
     if value is not None and not isinstance(value, str):
-        raise SelectionError(f"{field} must be text or null", field=field)
+        raise SelectionError(
+            _("%(label)s要填文字，或者不填", label=field_label(field)), field=field
+        )
     return value or None
 
 
@@ -129,7 +150,7 @@ def catalog():
 def create_poster():
     body = read_body()
     if "choices" not in body:
-        raise SelectionError("choices is required: a list of choice ids", field="choices")
+        raise SelectionError(_("还没有收到你挑的美好小事，挑好后再试一次吧"), field="choices")
     record = studio().create(
         body["choices"],
         name=_optional_text(body, "name"),

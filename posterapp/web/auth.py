@@ -29,7 +29,7 @@ def require_staff():
         return None
     session.pop("staff", None)
     if request.path.startswith("/admin/api/"):
-        message = "sign in to the console first"
+        message = "请先登录活动后台，再进行这个操作"
         return jsonify({"error": {"code": "unauthorized", "message": message}}), 401
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 

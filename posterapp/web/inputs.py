@@ -14,6 +14,7 @@ from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import RequestError
+from ..i18n import _
 
 # Bytes a request body may have, by the first matching path prefix (the rest: the app's
 # MAX_CONTENT_LENGTH, 2 MB, for catalogs and icons in the console).
@@ -24,16 +25,21 @@ DRAIN_LIMIT = 1024 * 1024  # how much of a too-large chunked body is read to ans
 
 # C0 and C1 controls and DEL, except tab, line feed and carriage return (YAML and text areas).
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-FIELD_LABELS = {
-    "name": "名字",
-    "choices": "选择",
-    "city": "城市",
-    "layout": "排版",
-    "ref": "邀请链接",
-    "password": "密码",
-    "next": "跳转地址",
-    "poster_id": "海报编号",
-}
+
+
+def field_label(key: str) -> str:
+    """Name a form or API field the way a person would, in their language."""
+    labels = {
+        "name": _("名字"),
+        "choices": _("挑选的美好小事"),
+        "city": _("城市"),
+        "layout": _("版式"),
+        "ref": _("邀请链接"),
+        "password": _("密码"),
+        "next": _("跳转地址"),
+        "poster_id": _("海报编号"),
+    }
+    return labels.get(key, _("填写的内容"))
 
 
 def body_limit(path: str, method: str) -> int | None:
@@ -74,8 +80,10 @@ def refuse_control_characters() -> None:
         fields += [(key, file.filename or "") for key, file in request.files.items(multi=True)]
     for key, value in fields:
         if isinstance(value, str) and (CONTROL.search(value) or CONTROL.search(key)):
-            label = FIELD_LABELS.get(key, "填写的内容")
-            raise RequestError(f"{label}里有看不见的控制字符，删掉后再试一次吧", field=key[:40])
+            raise RequestError(
+                _("%(label)s里有看不见的字符，删掉后再试一次吧", label=field_label(key)),
+                field=key[:40],
+            )
 
 
 def init_app(app: Flask) -> None:
