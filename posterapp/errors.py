@@ -42,6 +42,8 @@ class PosterappError(Exception):
 
     status_code = 400
     code = "bad_request"
+    # Staff messages name files, keys and versions; on a public page they become plain words.
+    for_staff = False
 
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
@@ -60,6 +62,7 @@ class InvalidSource(PosterappError):
 
     status_code = 422
     code = "invalid_source"
+    for_staff = True
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems)
@@ -118,6 +121,7 @@ class Conflict(PosterappError):
 
     status_code = 409
     code = "conflict"
+    for_staff = True
 
 
 class PosterNotFound(PosterappError):
@@ -136,6 +140,7 @@ class VersionNotFound(PosterappError):
 
     status_code = 404
     code = "version_not_found"
+    for_staff = True
 
 
 class Unavailable(PosterappError):

@@ -116,8 +116,15 @@ def clean_picks(version: CatalogVersion, picks) -> tuple[str, ...]:
     if not isinstance(picks, list | tuple) or not all(isinstance(p, str) for p in picks):
         raise SelectionError(_("没有收到你挑的美好小事，请重新挑选一下吧"), field="choices")
     if len(picks) > campaign.max_picks + PICKS_MARGIN:
-        raise SelectionError(too_many(campaign.max_picks, len(picks)), field="choices")
-    unknown = [p for p in picks if not catalog.has_choice(p)]
+        raise SelectionError(
+            _(
+                "最多选 %(max)s 项哦，这次收到了 %(count)s 项",
+                max=campaign.max_picks,
+                count=len(picks),
+            ),
+            field="choices",
+        )
+    unknown = list(dict.fromkeys(p for p in picks if not catalog.has_choice(p)))
     if unknown:
         # Ids, not labels: an unknown id has no label. Quoted, so they read as names.
         shown = join(p[:40] for p in unknown[:5])

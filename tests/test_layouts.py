@@ -58,7 +58,7 @@ def test_without_user_choice_a_requested_layout_is_refused(
     version = versions.load_sources(
         write_catalog(with_rule(catalog_text, FEAST_RULE, user_choice=False)), feast_assets
     )
-    with pytest.raises(SelectionError, match="chooses the layout for you") as caught:
+    with pytest.raises(SelectionError, match="这次活动会帮你挑好版式") as caught:
         make_poster(version, OTHER, "", URL, "feast")
     assert caught.value.field == "layout"
     assert make_poster(version, OTHER, "", URL, "hero").layout == "hero"  # what rules give

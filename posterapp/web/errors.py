@@ -45,6 +45,9 @@ def respond(status: int, code: str, message: str, payload: dict | None = None):
 
 
 def handle_posterapp(error: PosterappError):
+    if error.for_staff and not request.path.startswith("/admin"):
+        # A stale image address names a catalog version: people need plain words, not that.
+        return respond(error.status_code, error.code, http_message(error.status_code))
     body, status, headers = respond(error.status_code, error.code, error.message, error.to_dict())
     retry = getattr(error, "retry_after", None)
     if retry:

@@ -81,7 +81,7 @@ def refuse_control_characters() -> None:
     for key, value in fields:
         if isinstance(value, str) and (CONTROL.search(value) or CONTROL.search(key)):
             raise RequestError(
-                _("%(label)s里有看不见的字符，删掉后再试一次吧", label=field_label(key)),
+                _("%(label)s里有看不见的控制字符，删掉后再试一次吧", label=field_label(key)),
                 field=key[:40],
             )
 
