@@ -307,8 +307,12 @@ def test_a_render_over_its_time_budget_is_answered_as_documented(api_app, api, a
 
 
 def test_a_rate_limited_request_gets_a_clear_message(api_app, api):
-    message = error_of(rate_limited(api_app, api))["message"]
-    assert re.search(r"too many|try again|wait", message, re.IGNORECASE), message
+    from posterapp.i18n import wait_text
+
+    response = rate_limited(api_app, api)
+    message = error_of(response)["message"]
+    # How long to wait, in words, and the same wait as Retry-After.
+    assert message == f"操作太频繁啦，请 {wait_text(int(response.headers['Retry-After']))}后再试"
 
 
 # --- hypothesis: names, pick lists and whole bodies ----------------------------------------
@@ -415,15 +419,17 @@ PICK_LISTS = st.one_of(
 def pick_problem(picks, known: set[str], low: int, high: int) -> str | None:
     """What is wrong with ``picks``, in the words of the API's message, or None."""
     if not isinstance(picks, list) or not all(isinstance(p, str) for p in picks):
-        return "must be a list of choice ids"
+        return "没有收到你挑的美好小事"
     if len(picks) > high + selection.PICKS_MARGIN:  # refused before any per-pick work
         return f"最多选 {high} 项哦"
     if any(p not in known for p in picks):
-        return "unknown choice id"
+        return "清单里没有"
     if len(set(picks)) < len(picks):
-        return "each choice may be picked once"
-    if not low <= len(picks) <= high:
-        return f"pick between {low} and {high}"
+        return "选了不止一次"
+    if len(picks) < low:
+        return f"至少挑 {low} 项"
+    if len(picks) > high:
+        return f"最多选 {high} 项哦"
     return None
 
 
@@ -488,7 +494,7 @@ def test_any_json_body_makes_a_poster_or_a_4xx_with_a_message(api, body):
     assert response.status_code in (400, 422), response.data[:300]
     error = error_of(response)
     if response.status_code == 422:  # names the field at fault (unless its name is empty)
-        assert error.get("field") or "unknown field ''" in error["message"], error
+        assert error.get("field") or "不认识「」这一项" in error["message"], error
 
 
 CONTENT_TYPES = [
