@@ -47,7 +47,7 @@ def test_render_refuses_bad_input_with_a_message(runner, tmp_path):
         runner, tmp_path, "render", "--choices", "no-such-choice", "-o", str(tmp_path / "x.png")
     )
     assert result.exit_code == 1
-    assert "unknown choice id: 'no-such-choice'" in result.output
+    assert "清单里没有「no-such-choice」这一项" in result.output
     assert not (tmp_path / "x.png").exists()
 
 
