@@ -12,7 +12,14 @@ ERROR = {
             "required": ["code", "message"],
             "properties": {
                 "code": {"type": "string", "examples": ["invalid_selection"]},
-                "message": {"type": "string", "description": "what is wrong, for a person"},
+                "message": {
+                    "type": "string",
+                    "description": (
+                        "what is wrong and what to do, for a person: in Simplified Chinese, "
+                        "or in English when Accept-Language prefers English. Programs should "
+                        "read code and field, which never change with the language"
+                    ),
+                },
                 "field": {"type": "string", "description": "the request field at fault"},
             },
         }
