@@ -26,20 +26,21 @@ def phone(browser):
 def test_pick_make_see_share_and_make_my_own(phone, live_server):
     page = phone
     page.goto(live_server.url + "/")
-    make = page.locator("#make")
-    assert make.is_disabled()
+    next_step = page.locator("#next")
+    assert next_step.is_disabled()
     assert page.locator("#hint").inner_text() == "再选 1 项就能生成"
 
     for label in ("过早来碗热干面", "存一笔旅游资金", "给爸妈买份养老保险"):
         page.get_by_label(label).check()  # native checkboxes, found by their labels
     assert page.locator("#count").inner_text() == "3"
-    assert make.is_enabled()
+    assert next_step.is_enabled()
     # Search narrows the list without losing the picks.
     page.fill("#search", "樱花")
     assert page.locator(".choice:not([hidden])").count() == 1
     page.fill("#search", "")
+    next_step.click()  # step two: name and layout
     page.fill("input[name=name]", "小满")
-    make.click()
+    page.locator("#make").click()
 
     page.wait_for_url("**/s/*?new=1")
     poster_id = page.url.split("/s/")[1].split("?")[0]
@@ -77,7 +78,7 @@ def test_choosing_a_city_brings_its_choices_first_in_the_browser(phone, live_ser
     page.select_option("#city", "nanjing")
     local = page.locator("#group-local")
     assert local.is_visible()
-    assert "南京 · 本地精选" in local.locator("h2").inner_text()
+    assert "南京 · 本地精选" in local.locator("h3").inner_text()
     assert local.locator(".choice").count() == 6
     assert page.get_by_label("过早来碗热干面").is_checked()  # picks survive the move
 
@@ -91,6 +92,7 @@ def test_the_share_page_in_wechat_shows_the_long_press_hint(browser, live_server
     page = context.new_page()
     page.goto(live_server.url + "/")
     page.get_by_label("存一笔旅游资金").check()
+    page.locator("#next").click()
     page.locator("#make").click()
     page.wait_for_url("**/s/*")
     assert page.evaluate("document.body.classList.contains('in-wechat')")
@@ -114,6 +116,7 @@ def test_the_pages_work_under_their_content_security_policy(browser, live_server
         "element => getComputedStyle(element).getPropertyValue('--accent').trim()"
     )
     assert accent.upper() == "#C0392B"  # the nonce'd category colours applied
+    page.locator("#next").click()
     page.locator("#make").click()
     page.wait_for_url("**/s/*")
     page.locator("img.poster").wait_for()

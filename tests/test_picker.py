@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from markupsafe import escape
+
+from posterapp.errors import SelectionError
+from posterapp.selection import clean_name
+
 
 def test_the_picker_lists_every_choice_with_a_labelled_checkbox(client):
     html = client.get("/").get_data(as_text=True)
@@ -41,10 +47,29 @@ def test_the_form_makes_a_poster_and_opens_its_share_page(client, studio):
     assert studio.store.get_poster(poster_id).name == "小满"
 
 
-def test_a_form_error_keeps_what_was_chosen(client):
-    response = client.post("/", data={"choices": ["travel-fund"], "name": "官方"})
+def test_a_form_error_keeps_what_was_chosen(client, studio):
+    with pytest.raises(SelectionError) as refused:
+        clean_name(studio.active, "官方")
+    response = client.post(
+        "/", data={"choices": ["travel-fund"], "name": "官方", "city": "wuhan", "layout": "hero"}
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "name may not contain &#39;官方&#39;" in html
+    # The message sits beside the name field, which points at it and gets the focus.
+    beside = re.search(r'<p class="field-error" id="name-error" role="alert">([^<]*)</p>', html)
+    assert beside and beside[1] == escape(refused.value.message)
+    field = re.search(r'<input type="text" id="name"[^>]*>', html)[0]
+    assert 'value="官方"' in field and 'aria-describedby="name-help name-error"' in field
+    assert 'aria-invalid="true"' in field and "autofocus" in field
     assert 'value="travel-fund" checked' in html
-    assert 'value="官方"' in html
+    assert '<option value="wuhan" selected>' in html
+    assert 'value="hero" checked' in html
+
+
+def test_the_name_field_does_not_cut_what_people_type(client):
+    """No maxlength (it counts UTF-16 units): the page counts like the server and says so."""
+    html = client.get("/").get_data(as_text=True)
+    field = re.search(r'<input type="text" id="name"[^>]*>', html)[0]
+    assert "maxlength" not in field
+    assert 'data-name-max="12"' in html
+    assert '<span id="name-count">0</span>/12' in html
