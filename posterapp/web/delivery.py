@@ -95,7 +95,7 @@ def init_app(app: Flask) -> None:
         found = files.get(filename)
         if found is None:
             abort(404)
-        hashed = filename != names.get(filename)
+        hashed = filename not in names  # names maps each plain name to its hashed one
         return send_static(found, IMMUTABLE if hashed else REVALIDATE)
 
     app.view_functions["static"] = static
