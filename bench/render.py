@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/render.py [--rounds 60] [--memory 10000] [--json]
 
-For each layout, every round makes a new poster (random picks, a new name and QR code, as
+For each layout in each theme, every round makes a new poster (random picks, a new name and QR code, as
 real traffic does) and times: the fast path (``render_png``: draw and encode), Pillow saving
 that same finished image as PNG at compress level 1 (the reference), and the plain path
 (draw everything, Pillow PNG). Ratios are fast / reference, measured in this run.
@@ -112,13 +112,18 @@ def main() -> None:
         print(json.dumps(memory(version, args.memory_child, random.Random(7))))
         return
 
-    version = versions.load_sources(ROOT / "choices" / "default.yaml", ROOT / "assets")
-    default = version.catalog.campaign.layout_rules.default
-    rng = random.Random(2020)
-    layouts = sorted(version.layouts, key=lambda k: version.layouts[k].min_picks)
-    for layout in layouts:  # warm the caches as a running server has them
-        measure(version, layout, args.warmup, rng)
-    rows = [measure(version, layout, args.rounds, rng) for layout in layouts]
+    catalog = ROOT / "choices" / "default.yaml"
+    rows = []
+    for theme in versions.theme_ids(ROOT / "assets"):  # every layout in every theme
+        version = versions.load_sources(catalog, ROOT / "assets", theme=theme)
+        default = version.catalog.campaign.layout_rules.default
+        rng = random.Random(2020)
+        layouts = sorted(version.layouts, key=lambda k: version.layouts[k].min_picks)
+        for layout in layouts:  # warm the caches as a running server has them
+            measure(version, layout, args.warmup, rng)
+        rows += [
+            {"theme": theme, **measure(version, layout, args.rounds, rng)} for layout in layouts
+        ]
     result = {
         "default_layout": default,
         "targets": {"default_ratio_max": 0.4, "any_ratio_max": 0.7},
@@ -129,12 +134,12 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         return
     print(f"posters per layout: {args.rounds} (new picks, name and QR code each time)")
-    print(f"{'layout':<8}{'fast p50':>10}{'fast p95':>10}{'ref p50':>10}{'ref p95':>10}"
+    print(f"{'theme':<7}{'layout':<8}{'fast p50':>10}{'fast p95':>10}{'ref p50':>10}{'ref p95':>10}"
           f"{'plain p50':>11}{'ratio':>8}{'target':>8}{'/s/core':>9}")  # fmt: skip
     for row in rows:
         target = 0.4 if row["layout"] == default else 0.7
         ok = "ok" if row["ratio_p50"] <= target else "MISS"
-        print(f"{row['layout']:<8}{row['fast_p50_ms']:>8.1f}ms{row['fast_p95_ms']:>8.1f}ms"
+        print(f"{row['theme']:<7}{row['layout']:<8}{row['fast_p50_ms']:>8.1f}ms{row['fast_p95_ms']:>8.1f}ms"
               f"{row['reference_p50_ms']:>8.1f}ms{row['reference_p95_ms']:>8.1f}ms"
               f"{row['plain_p50_ms']:>9.1f}ms{row['ratio_p50']:>8.2f}{'≤' + str(target):>6} {ok}"
               f"{row['posters_per_s_one_core']:>7.0f}")  # fmt: skip

@@ -441,7 +441,7 @@ LAYOUT_EDITS = [
         id="overlap",
     ),
     pytest.param(
-        "size: 370,", "size: 200,", "qr:", "qr.size", ["200 px", "at least 240"], id="qr-too-small"
+        "size: 370,", "size: 200,", "qr:", "qr.size", ["200 px", "at least 369"], id="qr-too-small"
     ),
     pytest.param(
         "max_picks: 12",

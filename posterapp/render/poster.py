@@ -167,8 +167,8 @@ class Budgeted:
 # What a worker keeps in memory to skip work: compressed bands of rows (a poster's cards
 # repeat across posters) and card tiles (to draw the bands that are new). Sized so that a
 # worker stays well under 150 MB; see bench/render.py --memory.
-BANDS = Budgeted(28 * 1024 * 1024, size=lambda fragment: fragment.size)
-TILES = Budgeted(12 * 1024 * 1024, size=lambda tile: tile.width * tile.height * 4)
+BANDS = Budgeted(40 * 1024 * 1024, size=lambda fragment: fragment.size)
+TILES = Budgeted(32 * 1024 * 1024, size=lambda tile: tile.width * tile.height * 4)
 
 
 def is_dynamic(key: str, element: TextElement) -> bool:

@@ -105,15 +105,36 @@ def _fits(url: str, version: int, error_correction: int) -> bool:
 
 def phone_code(url: str, size: int) -> Code | None:
     """Return the code for ``url`` in a ``size`` tile with modules ≥ 9 px, or None if none fits."""
+    plan = _phone_plan(_shape(url), size)
+    if plan is None:
+        return None
+    version, level, module_px = plan
+    return Code(_matrix(url, version, level), version, LEVEL_NAMES[level], module_px)
+
+
+ALPHANUMERIC = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+
+
+def _shape(url: str) -> str:
+    """Return ``url`` with each character replaced by one of its QR mode (digit, A-Z…, other).
+
+    How a URL splits into segments, and so which version and level fit, depends only on
+    this: every poster of one server has the same shape, so the probing runs once.
+    """
+    return "".join("0" if c.isdigit() else "A" if c in ALPHANUMERIC else "a" for c in url)
+
+
+@functools.lru_cache(maxsize=256)
+def _phone_plan(shape: str, size: int) -> tuple[int, int, int] | None:
     level_q = PHONE_ERROR_CORRECTION[-1]
-    version = _smallest_version(url, level_q)
+    version = _smallest_version(shape, level_q)
     if version is None:
         return None
     module_px = size // (17 + 4 * version + 2 * QUIET_MODULES)
     if module_px < MIN_MODULE_PX:
         return None
-    level = next(e for e in PHONE_ERROR_CORRECTION if _fits(url, version, e))
-    return Code(_matrix(url, version, level), version, LEVEL_NAMES[level], module_px)
+    level = next(e for e in PHONE_ERROR_CORRECTION if _fits(shape, version, e))
+    return version, level, module_px
 
 
 @functools.lru_cache(maxsize=64)
