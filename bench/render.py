@@ -2,10 +2,10 @@
 
     .venv/bin/python bench/render.py [--rounds 60] [--memory 10000] [--json]
 
-For each layout in each theme, every round makes a new poster (random picks, a new name and QR code, as
-real traffic does) and times: the fast path (``render_png``: draw and encode), Pillow saving
-that same finished image as PNG at compress level 1 (the reference), and the plain path
-(draw everything, Pillow PNG). Ratios are fast / reference, measured in this run.
+For each layout in each theme, every round makes a new poster (random picks, a new name and
+QR code, as real traffic does) and times: the fast path (``render_png``: draw and encode),
+Pillow saving that same finished image as PNG at compress level 1 (the reference), and the
+plain path (draw everything, Pillow PNG). Ratios are fast / reference, measured in this run.
 ``--memory N`` then renders N posters and reports the process's RSS along the way.
 """
 
