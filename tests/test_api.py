@@ -36,6 +36,7 @@ def test_catalog_describes_the_active_catalog(client, studio):
         "icon": "icons/wuhan-hot-dry-noodles.svg",
         "icon_url": f"{PUBLIC_URL}/assets/{studio.active.version}/icons/wuhan-hot-dry-noodles.svg",
         "description": noodles["description"],
+        "link": "https://life.example.com/food/wuhan-hot-dry-noodles",
     }
     assert [lay["id"] for lay in data["layouts"]] == ["hero", "list", "grid"]
     assert {c["id"] for c in data["categories"]} >= {"food", "family", "money"}
