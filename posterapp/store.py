@@ -63,6 +63,16 @@ events = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 
+# Taps on a poster's "去看看" links: which service each pick (or offer) led to.
+service_clicks = sa.Table(
+    "service_clicks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("poster_id", sa.String(16), nullable=False, index=True),
+    sa.Column("choice_id", sa.String(80), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
 # Each pick of each poster, for counting what people pick (and which picks go together).
 poster_choices = sa.Table(
     "poster_choices",
@@ -123,6 +133,13 @@ active_catalog = sa.Table(
 )
 LIVE = "live"
 
+# Issue 12 (numbers, history, uploads) ------------------------------------------------------
+# Columns added to tables that databases may already have: create_schema adds them to an
+# older database at start-up (Store.add_missing_columns); the Alembic migration is to come.
+posters.append_column(sa.Column("city", sa.String(64), nullable=True))  # the maker's 我在
+uploads.append_column(sa.Column("name", sa.Text, nullable=True))  # the file's own name
+ADDED_COLUMNS = (("posters", "city", "VARCHAR(64)"), ("uploads", "name", "TEXT"))
+
 EVENT_KINDS = ("created", "share_view", "scan", "referral")
 # Poster ids are 12 characters of Crockford's base32 (digits and upper-case letters without
 # I, L, O, U): 60 random bits, not sequential, not guessable. Upper case lets the scan URL
@@ -171,6 +188,7 @@ class PosterRecord:
     url: str
     ref: str | None
     created_at: dt.datetime
+    city: str | None = None  # where the maker said they are (the picker's 我在), if they did
 
     @property
     def poster(self) -> Poster:
@@ -201,6 +219,7 @@ class Store:
                     with self.engine.connect() as db:
                         db.exec_driver_sql("PRAGMA journal_mode=WAL")
                 metadata.create_all(self.engine)
+                self.add_missing_columns()
                 return
             except sa.exc.OperationalError:
                 # Another worker is creating the same tables right now: wait and look again.
@@ -269,6 +288,7 @@ class Store:
                     url=record.url,
                     ref=record.ref,
                     created_at=record.created_at,
+                    city=record.city,
                 )
             )
             db.execute(
@@ -302,6 +322,7 @@ class Store:
             url=row.url,
             ref=row.ref,
             created_at=_utc(row.created_at),
+            city=row.city,
         )
 
     def record(self, kind: str, poster_id: str) -> None:
@@ -310,6 +331,25 @@ class Store:
             raise ValueError(f"unknown event kind {kind!r}")
         with self.engine.begin() as db:
             db.execute(events.insert().values(kind=kind, poster_id=poster_id, created_at=now()))
+
+    def record_click(self, poster_id: str, choice_id: str) -> None:
+        """Record a tap on a poster's link to the service behind one of its picks."""
+        with self.engine.begin() as db:
+            db.execute(
+                service_clicks.insert().values(
+                    poster_id=poster_id, choice_id=choice_id, created_at=now()
+                )
+            )
+
+    def click_counts(self, poster_id: str | None = None) -> dict[str, int]:
+        """Count service clicks by choice, for one poster or for all."""
+        query = sa.select(service_clicks.c.choice_id, sa.func.count()).group_by(
+            service_clicks.c.choice_id
+        )
+        if poster_id is not None:
+            query = query.where(service_clicks.c.poster_id == poster_id)
+        with self.engine.connect() as db:
+            return {choice: n for choice, n in db.execute(query)}
 
     def event_counts(self, poster_id: str | None = None) -> dict[str, int]:
         """Count events by kind, for one poster or for all."""
@@ -482,6 +522,90 @@ class Store:
                 .where(login_attempts.c.name == _key(name))
                 .where(login_attempts.c.succeeded.is_(False))
             ).rowcount
+
+    # Issue 12: older databases, uploads library -------------------------------------------
+
+    def add_missing_columns(self) -> None:
+        """Add the columns of ADDED_COLUMNS that a database made before them lacks."""
+        for table, column, kind in ADDED_COLUMNS:
+            if column in self._columns(table):
+                continue
+            try:
+                with self.engine.begin() as db:
+                    db.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            except sa.exc.DBAPIError:
+                # Another worker starting at the same moment added it first.
+                if column not in self._columns(table):
+                    raise
+
+    def _columns(self, table: str) -> set[str]:
+        return {c["name"] for c in sa.inspect(self.engine).get_columns(table)}
+
+    def add_upload(self, path: str, data: bytes, name: str, who: str) -> bool:
+        """Store an image under its content-hashed ``path``; False if it was already there."""
+        sha = hashlib.sha256(data).hexdigest()
+        with self.engine.begin() as db:
+            db.execute(self._insert_new(blobs).values(sha256=sha, data=data))
+            added = db.execute(
+                self._insert_new(uploads).values(
+                    path=path, sha256=sha, who=who, created_at=now(), name=name
+                )
+            )
+            return added.rowcount == 1
+
+    def upload_list(self) -> list[dict]:
+        """Return every upload with its shown name, size, who and when; newest first."""
+        query = (
+            sa.select(
+                uploads.c.path, uploads.c.name, uploads.c.who, uploads.c.created_at,
+                sa.func.length(blobs.c.data).label("size"),
+            )
+            .join(blobs, blobs.c.sha256 == uploads.c.sha256)
+            .order_by(uploads.c.created_at.desc(), uploads.c.path)
+        )  # fmt: skip
+        with self.engine.connect() as db:
+            rows = db.execute(query).all()
+        return [
+            {
+                "path": row.path,
+                "name": row.name or row.path.removeprefix("uploads/"),
+                "who": row.who,
+                "created_at": _utc(row.created_at),
+                "size": row.size,
+            }
+            for row in rows
+        ]
+
+    def draft_sources(self) -> list[str]:
+        """Return the text of every saved draft, if this database keeps drafts."""
+        drafts = metadata.tables.get("drafts")
+        if drafts is None:
+            return []
+        texts = [c for c in drafts.c if isinstance(c.type, sa.Text)]
+        if not texts:
+            return []
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(*texts)).all()
+        return [value for row in rows for value in row if isinstance(value, str)]
+
+    def delete_upload(self, path: str) -> bool:
+        """Forget an upload; its bytes go too unless a catalog version or upload still has them."""
+        with self.engine.begin() as db:
+            sha = db.scalar(sa.select(uploads.c.sha256).where(uploads.c.path == path))
+            if sha is None:
+                return False
+            db.execute(uploads.delete().where(uploads.c.path == path))
+            shared = db.scalar(
+                sa.select(sa.func.count()).select_from(uploads).where(uploads.c.sha256 == sha)
+            )
+            # Versions are immutable and keep their own images: never take one away.
+            in_version = any(
+                sha.encode() in manifest
+                for manifest in db.scalars(sa.select(catalog_versions.c.manifest))
+            )
+            if not shared and not in_version:
+                db.execute(blobs.delete().where(blobs.c.sha256 == sha))
+        return True
 
 
 def _key(text: str) -> str:

@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
         delivery,
         editor,
         errors,
+        go,
         headers,
         inputs,
         limits,
@@ -62,7 +63,7 @@ def init_app(app: Flask) -> None:
     app.extensions["posterapp.csrf"] = CSRFProtect(app)
     limits.init_app(app, {"api": api.bp, "picker": picker.bp, "auth": auth.bp})
     app.wsgi_app = CachedImages(app.wsgi_app, site.cache)
-    for blueprint in (picker.bp, share.bp, api.bp, ops.bp):
+    for blueprint in (picker.bp, share.bp, go.bp, api.bp, ops.bp):
         app.register_blueprint(blueprint)
     if console:
         for blueprint in (auth.bp, editor.bp, numbers.bp):

@@ -1,0 +1,100 @@
+"""Tracked links from a poster to its services: counted, redirected with campaign parameters,
+and never an open redirect. Through a real gunicorn, as a phone would follow them."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from posterapp.web.go import with_campaign
+
+PICKS = ["wuhan-hot-dry-noodles", "travel-fund", "parents-pension-insurance"]
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+OPENER = urllib.request.build_opener(NoRedirect)
+
+
+def get(url: str):
+    try:
+        with OPENER.open(url, timeout=20) as response:
+            return response.status, response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers
+
+
+@pytest.fixture(scope="module")
+def made(live_server):
+    request = urllib.request.Request(
+        f"{live_server.url}/api/posters",
+        data=json.dumps({"choices": PICKS, "name": "小满"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return json.load(response)["id"]
+
+
+def test_a_tracked_link_counts_the_tap_and_opens_the_service(live_server, made):
+    store = live_server.store()
+    try:
+        before = store.click_counts(made)
+        status, headers = get(f"{live_server.url}/go/{made}/travel-fund")
+        assert status == 302
+        target = urlsplit(headers["Location"])
+        assert (target.scheme, target.netloc, target.path) == (
+            "https",
+            "life.example.com",
+            "/money/travel-fund",
+        )
+        assert parse_qs(target.query) == {
+            "utm_source": ["posterapp"],
+            "utm_campaign": ["good-life-2020"],
+            "utm_content": ["travel-fund"],
+        }
+        assert store.click_counts(made) == {
+            **before,
+            "travel-fund": before.get("travel-fund", 0) + 1,
+        }
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/go/{id}/shanghai-xiaolongbao",  # a real choice, but not on this poster
+        "/go/{id}/no-such-choice",
+        "/go/AAAAAAAAAAAA/travel-fund",  # no such poster
+        "/go/{id}/https:%2F%2Fevil.example",
+        "/go/{id}/",
+    ],
+)
+def test_a_forged_link_is_a_404_and_counts_nothing(live_server, made, path):
+    store = live_server.store()
+    try:
+        before = store.click_counts()
+        status, headers = get(live_server.url + path.format(id=made))
+        assert status == 404
+        assert "Location" not in headers
+        assert store.click_counts() == before
+    finally:
+        store.close()
+
+
+def test_campaign_parameters_replace_stale_ones_and_keep_the_rest():
+    link = "https://life.example.com/food/x?city=wuhan&utm_source=old"
+    query = parse_qs(urlsplit(with_campaign(link, "good-life-2020", "x")).query)
+    assert query == {
+        "city": ["wuhan"],
+        "utm_source": ["posterapp"],
+        "utm_campaign": ["good-life-2020"],
+        "utm_content": ["x"],
+    }
