@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import sys
@@ -256,6 +257,24 @@ def unlock(ctx: Context, name: str) -> None:
         sys.exit(1)
     else:
         click.echo(f"{name} 最近没有密码错误记录，不需要解锁，可以直接登录。")
+
+
+@main.command()
+@click.option(
+    "--before",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="delete what happened before this day (Asia/Shanghai), like 2026-01-01",
+)
+@click.pass_obj
+def purge(ctx: Context, before) -> None:
+    """Delete old events, service clicks and sign-in attempts (posters stay)."""
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    moment = before.replace(tzinfo=shanghai)
+    removed = ctx.store.purge_before(moment)
+    words = {"events": "事件", "service_clicks": "服务点击", "login_attempts": "登录记录"}
+    done = "，".join(f"{words[k]} {n} 条" for k, n in removed.items())
+    click.echo(f"已删除北京时间 {before:%Y-%m-%d} 之前的记录：{done}。海报本身都还在。")
 
 
 @main.command("stats")

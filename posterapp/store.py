@@ -140,6 +140,66 @@ posters.append_column(sa.Column("city", sa.String(64), nullable=True))  # the ma
 uploads.append_column(sa.Column("name", sa.Text, nullable=True))  # the file's own name
 ADDED_COLUMNS = (("posters", "city", "VARCHAR(64)"), ("uploads", "name", "TEXT"))
 
+# Issue 12 (accounts: roles, sessions, audit log) --------------------------------------------
+# Accounts made before roles existed become admins, so nobody loses their access.
+users.append_column(sa.Column("role", sa.String(16), nullable=False, server_default="admin"))
+users.append_column(sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()))
+users.append_column(sa.Column("last_sign_in_at", sa.DateTime(timezone=True), nullable=True))
+ADDED_COLUMNS += (  # the tuple above, which add_missing_columns reads
+    ("users", "role", "VARCHAR(16) NOT NULL DEFAULT 'admin'"),
+    ("users", "disabled", "BOOLEAN NOT NULL DEFAULT FALSE"),
+    ("users", "last_sign_in_at", "TIMESTAMP WITH TIME ZONE"),
+)
+
+# Signed-in console sessions, one row each: the cookie carries a random token, the row its
+# SHA-256. Deleting rows ends sessions at once, copied cookies included.
+staff_sessions = sa.Table(
+    "staff_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# What staff did in the console, and what was done to accounts from the command line.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("who", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Account:
+    """A staff account of the console (never its password hash)."""
+
+    name: str
+    role: str
+    disabled: bool
+    created_at: dt.datetime
+    last_sign_in_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One thing someone did: when, who, what, the details, from which address."""
+
+    created_at: dt.datetime
+    who: str
+    action: str
+    detail: str
+    address: str
+
+
+class _LastAdmin(Exception):
+    """Raised inside a transaction to undo a change that would leave no enabled admin."""
+
+
 EVENT_KINDS = ("created", "share_view", "scan", "referral")
 # Poster ids are 12 characters of Crockford's base32 (digits and upper-case letters without
 # I, L, O, U): 60 random bits, not sequential, not guessable. Upper case lets the scan URL
@@ -341,6 +401,20 @@ class Store:
                 )
             )
 
+    def purge_before(self, moment: dt.datetime) -> dict[str, int]:
+        """Delete events, service clicks and sign-in attempts older than ``moment``.
+
+        Posters themselves stay: their share pages and images are what people shared.
+        Return how many rows went from each table.
+        """
+        removed = {}
+        moment = moment.astimezone(dt.UTC)  # stored in UTC (SQLite compares them as text)
+        with self.engine.begin() as db:
+            for table in (events, service_clicks, login_attempts):
+                result = db.execute(table.delete().where(table.c.created_at < moment))
+                removed[table.name] = result.rowcount
+        return removed
+
     def click_counts(self, poster_id: str | None = None) -> dict[str, int]:
         """Count service clicks by choice, for one poster or for all."""
         query = sa.select(service_clicks.c.choice_id, sa.func.count()).group_by(
@@ -458,14 +532,6 @@ class Store:
             return list(db.scalars(sa.select(uploads.c.path).order_by(uploads.c.path)))
 
     # Staff --------------------------------------------------------------------------------
-
-    def set_user(self, name: str, password_hash: str) -> None:
-        """Create a staff account, or give an existing one a new password."""
-        with self.engine.begin() as db:
-            db.execute(users.delete().where(users.c.name == name))
-            db.execute(
-                users.insert().values(name=name, password_hash=password_hash, created_at=now())
-            )
 
     def password_hash(self, name: str) -> str | None:
         with self.engine.connect() as db:
@@ -606,6 +672,112 @@ class Store:
             if not shared and not in_version:
                 db.execute(blobs.delete().where(blobs.c.sha256 == sha))
         return True
+
+    # Issue 12: accounts, roles, sessions, audit log ---------------------------------------
+
+    def add_account(self, name: str, password_hash: str, role: str) -> bool:
+        """Create a staff account; False if the name is taken."""
+        try:
+            with self.engine.begin() as db:
+                db.execute(
+                    users.insert().values(
+                        name=name, password_hash=password_hash, role=role, disabled=False,
+                        created_at=now(),
+                    )
+                )  # fmt: skip
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
+    def account(self, name: str) -> Account | None:
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(users).where(users.c.name == _key(name))).first()
+        return _account(row) if row else None
+
+    def accounts(self) -> list[Account]:
+        """Return every staff account, by name."""
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(users).order_by(users.c.name)).all()
+        return [_account(row) for row in rows]
+
+    def change_account(self, name: str, *, remove: bool = False, **values) -> str:
+        """Change (or remove) an account and end all its sessions, keeping an enabled admin.
+
+        Return "ok", "missing" (no such account) or "last_admin" (refused and undone: no
+        enabled admin would be left, so nobody could manage accounts any more).
+        """
+        enabled_admin = sa.and_(users.c.role == "admin", users.c.disabled.is_(False))
+        try:
+            with self.engine.begin() as db:
+                if self.engine.dialect.name == "postgresql":
+                    # Two admins demoting each other at once: the second waits for the first,
+                    # then counts what the first left. (On SQLite the write below comes first
+                    # and takes the database's write lock, which serialises them as well.)
+                    db.execute(sa.select(users.c.name).where(enabled_admin).with_for_update())
+                where = users.c.name == _key(name)
+                change = (
+                    users.delete().where(where)
+                    if remove
+                    else users.update().where(where).values(**values)
+                )
+                if not db.execute(change).rowcount:
+                    return "missing"
+                left = db.scalar(sa.select(sa.func.count()).select_from(users).where(enabled_admin))
+                if not left:
+                    raise _LastAdmin
+                db.execute(staff_sessions.delete().where(staff_sessions.c.name == _key(name)))
+        except _LastAdmin:
+            return "last_admin"
+        return "ok"
+
+    def start_session(self, name: str, token_hash: str, older_than: dt.datetime) -> None:
+        """Record a sign-in and its session; drop everyone's sessions from before ``older_than``."""
+        with self.engine.begin() as db:
+            db.execute(staff_sessions.delete().where(staff_sessions.c.created_at < older_than))
+            db.execute(
+                staff_sessions.insert().values(token_hash=token_hash, name=name, created_at=now())
+            )
+            db.execute(users.update().where(users.c.name == name).values(last_sign_in_at=now()))
+
+    def session_account(self, token_hash: str, since: dt.datetime) -> Account | None:
+        """Return the enabled account of this session if it started after ``since``, or None."""
+        query = (
+            sa.select(users)
+            .join(staff_sessions, staff_sessions.c.name == users.c.name)
+            .where(staff_sessions.c.token_hash == token_hash)
+            .where(staff_sessions.c.created_at >= since)
+            .where(users.c.disabled.is_(False))
+        )
+        with self.engine.connect() as db:
+            row = db.execute(query).first()
+        return _account(row) if row else None
+
+    def end_session(self, token_hash: str) -> None:
+        with self.engine.begin() as db:
+            db.execute(staff_sessions.delete().where(staff_sessions.c.token_hash == token_hash))
+
+    def add_audit(self, who: str, action: str, detail: str, address: str) -> None:
+        with self.engine.begin() as db:
+            db.execute(
+                audit_log.insert().values(
+                    created_at=now(), who=_key(who), action=action[:32],
+                    detail=detail.replace("\x00", "\ufffd"), address=_key(address),
+                )
+            )  # fmt: skip
+
+    def audit_entries(self, most: int = 200) -> list[AuditEntry]:
+        """Return the latest ``most`` audit entries, newest first."""
+        query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(most)
+        with self.engine.connect() as db:
+            rows = db.execute(query).all()
+        return [AuditEntry(_utc(r.created_at), r.who, r.action, r.detail, r.address) for r in rows]
+
+
+def _account(row) -> Account:
+    last = row.last_sign_in_at
+    return Account(
+        row.name, row.role, bool(row.disabled), _utc(row.created_at), _utc(last) if last else None
+    )
 
 
 def _key(text: str) -> str:

@@ -98,3 +98,36 @@ def test_campaign_parameters_replace_stale_ones_and_keep_the_rest():
         "utm_campaign": ["good-life-2020"],
         "utm_content": ["x"],
     }
+
+
+def test_purge_deletes_old_events_and_clicks_but_keeps_posters(tmp_path, runner):
+    import datetime as dt
+
+    from posterapp.cli import main
+    from posterapp.store import Store, events, service_clicks
+
+    url = f"sqlite:///{tmp_path / 'posterapp.db'}"
+    store = Store(url)
+    store.create_schema()
+    old = dt.datetime(2025, 12, 31, 15, 59, tzinfo=dt.UTC)  # 2025-12-31 23:59 in Shanghai
+    new = dt.datetime(2025, 12, 31, 16, 1, tzinfo=dt.UTC)  # 2026-01-01 00:01 in Shanghai
+    with store.engine.begin() as db:
+        for moment in (old, new):
+            db.execute(events.insert().values(kind="scan", poster_id="X", created_at=moment))
+            db.execute(
+                service_clicks.insert().values(poster_id="X", choice_id="c", created_at=moment)
+            )
+    store.close()
+    result = runner.invoke(
+        main,
+        ["--data-dir", str(tmp_path), "purge", "--before", "2026-01-01"],
+        env={"POSTERAPP_DATABASE_URL": url},
+    )
+    assert result.exit_code == 0, result.output
+    assert "事件 1 条，服务点击 1 条，登录记录 0 条" in result.output
+    store = Store(url)
+    try:
+        assert store.event_counts()["scan"] == 1
+        assert store.click_counts() == {"c": 1}
+    finally:
+        store.close()
