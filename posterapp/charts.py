@@ -131,16 +131,25 @@ def campaign_charts(figures: dict) -> dict[str, str]:
         ),
         "by_city": bar_chart(
             [(c["label"], c["count"]) for c in figures["by_city"]],
-            "各城市被选次数",
+            "各城市做的海报（按做海报的人选的城市）",
             color="#1F6FB2",
+        ),
+        "by_choice_city": bar_chart(
+            [(c["label"], c["count"]) for c in figures["by_choice_city"]],
+            "各城市的选项被选次数（按选项所属城市）",
+            color="#5C7CB2",
         ),
         "by_day": column_chart(
             [(d["day"][5:], d["posters"]) for d in figures["by_day"]], "每天新做的海报"
         ),
         "by_hour": column_chart(
-            hours, f"一天中各时段新做的海报（{figures['timezone']}）", color="#2E7D32"
+            hours, f"一天中各时段新做的海报（{_zone_name(figures['timezone'])}）", color="#2E7D32"
         ),
     }
+
+
+def _zone_name(timezone: str) -> str:
+    return "北京时间" if timezone == "Asia/Shanghai" else timezone
 
 
 def _svg(title: str, width: int, height: float, body: str) -> str:

@@ -134,9 +134,18 @@ class Studio:
         layout: str | None = None,
         ref: str | None = None,
         version: CatalogVersion | None = None,
+        city: str | None = None,
     ) -> PosterRecord:
-        """Validate a request, store the poster and render its image; return the record."""
+        """Validate a request, store the poster and render its image; return the record.
+
+        ``city`` is where the maker says they are (one of the catalog's regions), counted
+        in the campaign's numbers by city.
+        """
         version = version or self.active
+        if city is not None and city != "" and (
+            not isinstance(city, str) or city not in {r.id for r in version.catalog.regions}
+        ):
+            raise SelectionError(_("没有这个城市，请在列表里重新选一个吧"), field="city")
         if ref is not None and (
             not isinstance(ref, str) or not is_poster_id(ref) or not self.store.get_poster(ref)
         ):
@@ -154,6 +163,7 @@ class Studio:
             url=poster.url,
             ref=ref,
             created_at=now(),
+            city=city or None,
         )
         # Render before storing: a poster that is acknowledged can always be drawn.
         started = time.perf_counter()

@@ -2,7 +2,9 @@
 
 ``figures`` counts everything with SQL aggregates in one database snapshot and returns a
 JSON-ready dict; ``to_csv`` and ``to_text`` present it for spreadsheets and terminals.
-Choice, category and city labels come from the catalog given, so they read as staff wrote them.
+Choice, category and city labels come from the catalog version each poster was made with
+(the live catalog's words for those it still has), so they read as staff wrote them and a
+choice removed later keeps its label and category.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from .catalog import NATIONWIDE, Catalog
+from .errors import VersionNotFound
 from .store import Store, events, poster_choices, posters
 
 OTHER = "other"
 OTHER_LABEL = "其他"
 NATIONWIDE_LABEL = "全国"
+UNKNOWN_CITY = "unknown"
+UNKNOWN_CITY_LABEL = "没选城市"
 # Every time zone in use today is a whole number of quarter hours from UTC, so counting
 # posters per UTC quarter hour is enough to place each one in its local day and hour.
 QUARTER_HOUR = 15 * 60
@@ -31,7 +36,12 @@ SCALARS = ("posters", "share_views", "scans", "referral_posters", "k_factor", "g
 
 
 def figures(store: Store, catalog: Catalog, timezone: str = "Asia/Shanghai", top: int = 10) -> dict:
-    """Count the campaign's figures; days and hours are those of ``timezone``."""
+    """Count the campaign's figures; days and hours are those of ``timezone``.
+
+    Each pick is named and placed (category, city) by the catalog version its poster was
+    made with, so removing or moving a choice later does not rewrite what people picked;
+    ``catalog`` (the live one) only names categories and cities that still exist.
+    """
     zone = ZoneInfo(timezone)
     with _snapshot(store) as db:
         made, referred = db.execute(
@@ -46,11 +56,14 @@ def figures(store: Store, catalog: Catalog, timezone: str = "Asia/Shanghai", top
         )
         generations = db.scalar(sa.select(sa.func.max(_chains().c.depth))) or 0
         picks = db.execute(
-            sa.select(poster_choices.c.choice_id, sa.func.count()).group_by(
-                poster_choices.c.choice_id
-            )
+            sa.select(posters.c.catalog_version, poster_choices.c.choice_id, sa.func.count())
+            .join(posters, posters.c.id == poster_choices.c.poster_id)
+            .group_by(posters.c.catalog_version, poster_choices.c.choice_id)
         ).all()
         pairs = db.execute(_pairs()).all()
+        cities = db.execute(
+            sa.select(posters.c.city, sa.func.count()).group_by(posters.c.city)
+        ).all()
         # Grouping on a subquery's column: PostgreSQL cannot match an expression with bound
         # parameters in the select list to the same expression in GROUP BY.
         quarters = sa.select(_quarter_hour(db.dialect.name).label("quarter")).subquery()
@@ -58,6 +71,18 @@ def figures(store: Store, catalog: Catalog, timezone: str = "Asia/Shanghai", top
             sa.select(quarters.c.quarter, sa.func.count()).group_by(quarters.c.quarter)
         ).all()
 
+    names = _Names(store, catalog, sorted({version for version, _, _ in picks}))
+    per_choice: Counter[str] = Counter()
+    per_category: Counter[str] = Counter(dict.fromkeys(names.categories, 0))
+    per_region: Counter[str] = Counter(dict.fromkeys(names.regions, 0))
+    for version, choice_id, n in picks:
+        per_choice[choice_id] += n
+        choice = names.choice(version, choice_id)
+        per_category[choice.category if choice else OTHER] += n
+        per_region[choice.region if choice else OTHER] += n
+    per_pair: Counter[tuple[str, str]] = Counter()
+    for _version, a, b, n in pairs:
+        per_pair[tuple(sorted((a, b)))] += n
     by_day, by_hour = _calendar(timeline, zone)
     return {
         "posters": made,
@@ -67,31 +92,78 @@ def figures(store: Store, catalog: Catalog, timezone: str = "Asia/Shanghai", top
         "k_factor": round(referred / made, 3) if made else 0.0,
         "generations": generations,
         "top_choices": [
-            {"id": choice_id, "label": _choice_label(catalog, choice_id), "count": n}
-            for choice_id, n in _ranked(picks)[:top]
+            {"id": choice_id, "label": names.label(choice_id), "count": n}
+            for choice_id, n in _ranked(per_choice.items())[:top]
         ],
         "top_pairs": [
-            {
-                "ids": [a, b],
-                "labels": [_choice_label(catalog, a), _choice_label(catalog, b)],
-                "count": n,
-            }
-            for (a, b), n in _ranked([(tuple(sorted((a, b))), n) for a, b, n in pairs])[:top]
+            {"ids": [a, b], "labels": [names.label(a), names.label(b)], "count": n}
+            for (a, b), n in _ranked(per_pair.items())[:top]
         ],
-        "by_category": _tally(
-            picks, catalog, "category", {c.id: c.label for c in catalog.categories}
-        ),
-        "by_city": _tally(
-            picks,
-            catalog,
-            "region",
-            {NATIONWIDE: NATIONWIDE_LABEL} | {r.id: r.label for r in catalog.regions},
-        ),
+        "by_category": _labelled(per_category, names.categories),
+        "by_city": _people_by_city(cities, names.regions),
+        "by_choice_city": _labelled(per_region, names.regions),
         "by_day": by_day,
         "by_hour": by_hour,
         "timezone": timezone,
         "generated_at": dt.datetime.now(zone).isoformat(timespec="seconds"),
     }
+
+
+class _Names:
+    """Name choices, categories and cities as the catalog versions in use wrote them."""
+
+    def __init__(self, store: Store, live: Catalog, version_ids: list[str]):
+        self.catalogs: dict[str, Catalog | None] = {}
+        for version_id in version_ids:
+            try:
+                # load_version is cached for the process: versions never change once stored.
+                self.catalogs[version_id] = store.load_version(version_id).catalog
+            except VersionNotFound:
+                self.catalogs[version_id] = None
+        self.live = live
+        older = [c for c in self.catalogs.values() if c is not None]
+        # The live catalog's words first, then those of versions in use, for what it dropped.
+        self.categories = _names(live.categories, *(c.categories for c in older))
+        self.regions = {NATIONWIDE: NATIONWIDE_LABEL} | _names(
+            live.regions, *(c.regions for c in older)
+        )
+        self.labels: dict[str, str] = {}
+        for found in (*older, live):  # the live label wins for choices it still has
+            self.labels.update({c.id: c.label for c in found.choices})
+
+    def choice(self, version_id: str, choice_id: str):
+        """Return the choice as the poster's own version had it (else as the live one has it)."""
+        for found in (self.catalogs.get(version_id), self.live):
+            if found is not None and found.has_choice(choice_id):
+                return found.choice(choice_id)
+        return None
+
+    def label(self, choice_id: str) -> str:
+        return self.labels.get(choice_id, choice_id)
+
+
+def _names(*groups) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for group in groups:
+        for entry in group:
+            found.setdefault(entry.id, entry.label)
+    return found
+
+
+def _labelled(counts: Counter, labels: dict[str, str]) -> list[dict]:
+    return [
+        {"id": key, "label": labels.get(key, OTHER_LABEL), "count": n}
+        for key, n in _ranked(counts.items())
+    ]
+
+
+def _people_by_city(cities, labels: dict[str, str]) -> list[dict]:
+    """Count posters by the city their makers chose in the picker (some choose none)."""
+    counts: Counter[str] = Counter({key: 0 for key in labels if key != NATIONWIDE})
+    for city, n in cities:
+        counts[city or UNKNOWN_CITY] += n
+    names = labels | {UNKNOWN_CITY: UNKNOWN_CITY_LABEL}
+    return _labelled(counts, names)
 
 
 @contextlib.contextmanager
@@ -124,14 +196,17 @@ def _pairs() -> sa.Select:
     first, second = poster_choices.alias("pick_a"), poster_choices.alias("pick_b")
     # A poster never repeats a pick (selection refuses it), so each pair is counted once.
     return (
-        sa.select(first.c.choice_id, second.c.choice_id, sa.func.count())
+        sa.select(
+            posters.c.catalog_version, first.c.choice_id, second.c.choice_id, sa.func.count()
+        )
         .join(
             second,
             sa.and_(
                 second.c.poster_id == first.c.poster_id, first.c.choice_id < second.c.choice_id
             ),
         )
-        .group_by(first.c.choice_id, second.c.choice_id)
+        .join(posters, posters.c.id == first.c.poster_id)
+        .group_by(posters.c.catalog_version, first.c.choice_id, second.c.choice_id)
     )
 
 
@@ -170,23 +245,6 @@ def _ranked(counts):
     return sorted(counts, key=lambda item: (-item[1], item[0]))
 
 
-def _choice_label(catalog: Catalog, choice_id: str) -> str:
-    # Posters keep the ids of choices later removed from the catalog: show the id for those.
-    return catalog.choice(choice_id).label if catalog.has_choice(choice_id) else choice_id
-
-
-def _tally(picks, catalog: Catalog, field: str, labels: dict[str, str]) -> list[dict]:
-    """Add up picks per category or region; every one the catalog lists, picked or not."""
-    counts = Counter(dict.fromkeys(labels, 0))
-    for choice_id, n in picks:
-        known = catalog.has_choice(choice_id)
-        counts[getattr(catalog.choice(choice_id), field) if known else OTHER] += n
-    return [
-        {"id": key, "label": labels.get(key, OTHER_LABEL), "count": n}
-        for key, n in _ranked(counts.items())
-    ]
-
-
 # Presenting the figures ---------------------------------------------------------------------
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -223,8 +281,12 @@ def to_csv(figures: dict) -> str:
         [(c["id"], c["label"], c["count"]) for c in figures["by_category"]],
     )
     section(
-        ("city_id", "city", "picks"),
+        ("city_id", "city", "posters"),
         [(c["id"], c["label"], c["count"]) for c in figures["by_city"]],
+    )
+    section(
+        ("choice_city_id", "choice_city", "picks"),
+        [(c["id"], c["label"], c["count"]) for c in figures["by_choice_city"]],
     )
     section(("day", "posters"), [(d["day"], d["posters"]) for d in figures["by_day"]])
     section(("hour", "posters"), list(enumerate(figures["by_hour"])))
@@ -264,7 +326,8 @@ def to_text(figures: dict) -> str:
     table("Most picked choices", [(c["label"], c["count"]) for c in figures["top_choices"]])
     table("Picked together", [(" + ".join(p["labels"]), p["count"]) for p in figures["top_pairs"]])
     table("Picks by category", [(c["label"], c["count"]) for c in figures["by_category"]])
-    table("Picks by city", [(c["label"], c["count"]) for c in figures["by_city"]])
+    table("Posters by the maker's city", [(c["label"], c["count"]) for c in figures["by_city"]])
+    table("Picks by the choice's city", [(c["label"], c["count"]) for c in figures["by_choice_city"]])
     table("Posters by day", [(d["day"], d["posters"]) for d in figures["by_day"]])
     table("Posters by hour", [(f"{h:02d}:00", n) for h, n in enumerate(figures["by_hour"])])
     return "\n".join(lines) + "\n"

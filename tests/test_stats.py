@@ -34,8 +34,15 @@ CAMPAIGN = [
 ]
 
 
+# Where the makers said they were in the picker (None: they did not say).
+CITIES = {"ann": "wuhan", "bo": "wuhan", "cy": "nanjing", "di": "shanghai", "ed": None}
+
+
 def add(store, version: str, poster_id: str, ref, when: dt.datetime, picks) -> None:
-    record = PosterRecord(poster_id, version, "list", tuple(picks), "", "https://x/q", ref, when)
+    record = PosterRecord(
+        poster_id, version, "list", tuple(picks), "", "https://x/q", ref, when,
+        city=CITIES.get(poster_id),
+    )  # fmt: skip
     store.add_poster(record)
 
 
@@ -124,6 +131,13 @@ def test_every_figure_of_a_campaign(campaign, default_version):
         *zeros(catalog.categories, {"food", "money", "family", "sights"}),
     ]
     assert found["by_city"] == [
+        {"id": "unknown", "label": "没选城市", "count": 3},  # ed, fay, gus
+        {"id": "wuhan", "label": "武汉", "count": 2},
+        {"id": "nanjing", "label": "南京", "count": 1},
+        {"id": "shanghai", "label": "上海", "count": 1},
+        *zeros(catalog.regions, {"wuhan", "nanjing", "shanghai"}),
+    ]
+    assert found["by_choice_city"] == [
         {"id": "nationwide", "label": "全国", "count": 7},
         {"id": "wuhan", "label": "武汉", "count": 4},
         {"id": "nanjing", "label": "南京", "count": 1},
@@ -144,7 +158,8 @@ def test_every_figure_of_a_campaign(campaign, default_version):
     assert made.utcoffset() == dt.timedelta(hours=8)
     assert list(found) == [
         "posters", "share_views", "scans", "referral_posters", "k_factor", "generations",
-        "top_choices", "top_pairs", "by_category", "by_city", "by_day", "by_hour",
+        "top_choices", "top_pairs", "by_category", "by_city", "by_choice_city", "by_day",
+        "by_hour",
         "timezone", "generated_at",
     ]  # fmt: skip
 
@@ -237,7 +252,8 @@ def test_the_csv_has_every_figure_in_sections(campaign, default_version):
         "travel-fund", "wuhan-hot-dry-noodles", "存一笔旅游资金", "过早来碗热干面", "3",
     ]  # fmt: skip
     assert found["category_id"][1] == ["food", "城市美食", "5"]
-    assert found["city_id"][1] == ["nationwide", "全国", "7"]
+    assert found["city_id"][:2] == [["city_id", "city", "posters"], ["unknown", "没选城市", "3"]]
+    assert found["choice_city_id"][1] == ["nationwide", "全国", "7"]
     assert found["day"][1:] == [
         ["2026-03-01", "4"], ["2026-03-02", "0"], ["2026-03-03", "2"], ["2026-03-04", "1"],
     ]  # fmt: skip
@@ -340,9 +356,126 @@ def test_campaign_charts_draw_every_figure(campaign, default_version):
         "top_pairs",
         "by_category",
         "by_city",
+        "by_choice_city",
         "by_day",
         "by_hour",
     ]
     assert len(bars(parse(drawn["top_choices"]))) == 6
     assert len(bars(parse(drawn["by_day"]))) == 4
     assert len(bars(parse(drawn["by_hour"]))) == 24
+
+
+# History is not rewritten, people's cities, scans ---------------------------------------
+
+
+def without_buns(default_version):
+    """The catalog published later: 金陵大肉包 removed, the travel fund moved to 爸妈家人."""
+    from posterapp import versions
+
+    data = default_version.catalog.model_dump()
+    data["choices"] = [
+        {**c, "category": "family"} if c["id"] == "travel-fund" else c
+        for c in data["choices"]
+        if c["id"] != "nanjing-big-buns"
+    ]
+    catalog = Catalog.model_validate(data)
+    return versions.build(catalog, default_version.layouts, default_version.assets,
+                          default_version.themes)  # fmt: skip
+
+
+def test_removing_a_choice_does_not_rewrite_the_numbers(campaign, default_version):
+    later = without_buns(default_version)
+    campaign.save_version(default_version)
+    campaign.save_version(later)
+    add(campaign, later.version, "hal", None, utc(3, 4, 1), ["travel-fund"])
+    found = stats.figures(campaign, later.catalog)
+
+    assert {"id": "nanjing-big-buns", "label": "买一袋金陵大肉包", "count": 1} in found[
+        "top_choices"
+    ]
+    assert ["买一袋金陵大肉包", "过早来碗热干面"] in [p["labels"] for p in found["top_pairs"]]
+    categories = {c["id"]: c["count"] for c in found["by_category"]}
+    # The old posters' travel funds stay money; only hal's, made after the move, is family.
+    assert categories["food"] == 5 and categories["money"] == 4 and categories["family"] == 4
+    assert categories.get("other", 0) == 1  # retired-choice is in no version at all
+    regions = {c["id"]: c["count"] for c in found["by_choice_city"]}
+    assert regions["nanjing"] == 1
+    csv_rows = sections(stats.to_csv(found))["choice_id"]
+    assert ["nanjing-big-buns", "买一袋金陵大肉包", "1"] in csv_rows
+    assert "买一袋金陵大肉包" in stats.to_text(found)
+
+
+def test_a_database_from_before_cities_gets_the_column(tmp_path, default_version):
+    from posterapp.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'old.db'}")
+    store.create_schema()
+    with store.engine.begin() as db:
+        db.exec_driver_sql("ALTER TABLE posters DROP COLUMN city")
+        db.exec_driver_sql("ALTER TABLE uploads DROP COLUMN name")
+    store.create_schema()  # the next start
+    store.create_schema()  # and the one after: nothing to add
+    add(store, default_version.version, "ann", None, utc(3, 1, 1), ["travel-fund"])
+    assert stats.figures(store, default_version.catalog)["by_city"][0] == {
+        "id": "wuhan", "label": "武汉", "count": 1,
+    }  # fmt: skip
+    store.close()
+
+
+def test_the_figures_on_postgresql(database, default_version):
+    from posterapp.store import Store
+
+    store = Store(database)
+    store.create_schema()
+    with store.engine.begin() as db:
+        db.exec_driver_sql("ALTER TABLE posters DROP COLUMN city")
+    store.create_schema()
+    later = without_buns(default_version)
+    store.save_version(default_version)
+    store.save_version(later)
+    for poster in CAMPAIGN:
+        add(store, default_version.version, *poster)
+    found = stats.figures(store, later.catalog)
+    assert found["by_city"][:2] == [
+        {"id": "unknown", "label": "没选城市", "count": 3},
+        {"id": "wuhan", "label": "武汉", "count": 2},
+    ]
+    assert {"id": "nanjing-big-buns", "label": "买一袋金陵大肉包", "count": 1} in found[
+        "top_choices"
+    ]
+    assert found["top_pairs"][0]["count"] == 3
+    store.close()
+
+
+def test_the_picker_and_the_api_record_the_city(client, studio):
+    made = client.post("/api/posters", json={"choices": ["travel-fund"], "city": "wuhan"})
+    assert made.status_code == 201
+    assert studio.store.get_poster(made.get_json()["id"]).city == "wuhan"
+    form = client.post("/", data={"choices": ["travel-fund"], "city": "nanjing"})
+    assert form.status_code == 303
+    poster_id = form.headers["Location"].split("/s/")[1].split("?")[0]
+    assert studio.store.get_poster(poster_id).city == "nanjing"
+    nowhere = client.post("/api/posters", json={"choices": ["travel-fund"]}).get_json()
+    assert studio.store.get_poster(nowhere["id"]).city is None
+
+    wrong = client.post("/api/posters", json={"choices": ["travel-fund"], "city": "atlantis"})
+    assert wrong.status_code == 422
+    error = wrong.get_json()["error"]
+    assert error["field"] == "city" and error["message"] == "没有这个城市，请在列表里重新选一个吧"
+
+
+def test_a_scan_and_the_page_it_opens_count_once_as_a_scan(client, studio):
+    made = client.post("/api/posters", json={"choices": ["travel-fund"]}).get_json()
+    before = stats.figures(studio.store, studio.active.catalog)
+
+    scanned = client.get(f"/Q/{made['id']}", follow_redirects=True)
+    assert scanned.status_code == 200 and scanned.request.path == f"/s/{made['id']}"
+    after_scan = stats.figures(studio.store, studio.active.catalog)
+    assert after_scan["scans"] == before["scans"] + 1
+    assert after_scan["share_views"] == before["share_views"]
+    assert studio.store.event_counts(made["id"])["share_view"] == 0
+
+    client.get(f"/s/{made['id']}")  # someone opens the shared link: a view
+    viewed = stats.figures(studio.store, studio.active.catalog)
+    assert viewed["share_views"] == before["share_views"] + 1
+    assert viewed["scans"] == before["scans"] + 1

@@ -13,7 +13,7 @@ from . import openapi, studio
 from .inputs import field_label
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-FIELDS = ("choices", "name", "layout", "ref")
+FIELDS = ("choices", "name", "layout", "ref", "city")
 
 
 def catalog_json(version) -> dict:
@@ -156,6 +156,7 @@ def create_poster():
         name=_optional_text(body, "name"),
         layout=_optional_text(body, "layout"),
         ref=_optional_text(body, "ref"),
+        city=_optional_text(body, "city"),
     )
     made = links(record)
     return jsonify(made), 201, {"Location": made["share_url"]}

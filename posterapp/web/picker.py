@@ -95,6 +95,7 @@ def make():
             name=form.get("name", ""),
             layout=form.get("layout") or None,
             ref=ref,
+            city=form.get("city") or None,
         )
     except SelectionError as error:
         return page(error, 422)

@@ -82,7 +82,8 @@ def scan(poster_id: str):
     """The QR code's address: count the scan, then open the share page."""
     record = find(poster_id)
     studio().store.record("scan", record.id)
-    return redirect(f"/s/{record.id}", code=302)
+    # The share page this opens is the same visit: counted once, as the scan.
+    return redirect(f"/s/{record.id}?from=scan", code=302)
 
 
 @bp.get("/s/<poster_id>")
@@ -90,7 +91,8 @@ def share_page(poster_id: str):
     record = find(poster_id)
     site = studio()
     just_made = request.args.get("new") == "1"
-    if not just_made:  # the maker landing on their own poster is not a share view
+    from_scan = request.args.get("from") == "scan"  # already counted as a scan
+    if not just_made and not from_scan:  # the maker landing on their own poster is not a view
         site.store.record("share_view", record.id)
     version = site.version_of(record)
     labels = [version.catalog.choice(c).label for c in record.choices]
