@@ -142,10 +142,12 @@ def load_text(
         assets = Assets(assets)
     layouts, problems = load_layouts(assets)
     catalog, doc = catalog_module.parse(text, file, assets)
-    if catalog is not None and not doc.problems and layouts and not problems:
-        layouts_module.check_rules(catalog, layouts, doc)
-        if not doc.problems:
-            proof.check_catalog(catalog, layouts, doc)
+    if layouts and not problems:
+        # Every problem at once: fit and glyph problems are not held back by others.
+        if catalog is not None:
+            layouts_module.check_rules(catalog, layouts, doc)
+        if doc.parts is not None:
+            proof.check_parts(doc.parts, layouts, doc)
     problems += doc.problems
     themes: dict[str, Theme] = {}
     if catalog is not None and theme:
@@ -190,15 +192,25 @@ def is_version_id(value: str) -> bool:
 
 
 def decode(version_id: str, manifest: bytes, blob: Callable[[str], bytes]) -> CatalogVersion:
-    """Rebuild a stored version, fetching images with ``blob(sha256)``; check its hash."""
+    """Rebuild a stored version, fetching images with ``blob(sha256)``; check its hashes.
+
+    The stored bytes are checked, not a re-serialisation of them: a version stored before
+    the models gained a field (a theme, a badge …) must load, and keep its id, for ever.
+    """
+    manifest = bytes(manifest)
+    found = _sha256(manifest)[:16]
+    if found != version_id:
+        raise VersionNotFound(
+            f"catalog version '{version_id}' is damaged: its content hashes to '{found}'"
+        )
     data = json.loads(manifest)
     catalog = Catalog.model_validate(data["catalog"], strict=False)
     layouts = {k: Layout.model_validate(v, strict=False) for k, v in data["layouts"].items()}
-    assets = {path: blob(sha) for path, sha in data["assets"].items()}
     themes = {k: Theme.model_validate(v, strict=False) for k, v in data.get("themes", {}).items()}
-    loaded = build(catalog, layouts, assets, themes)
-    if loaded.version != version_id:
-        raise VersionNotFound(
-            f"catalog version '{version_id}' is damaged: its content hashes to '{loaded.version}'"
-        )
-    return loaded
+    assets = {}
+    for path, sha in data["assets"].items():
+        content = blob(sha)
+        if content is None or _sha256(content) != sha:
+            raise VersionNotFound(f"catalog version '{version_id}' is damaged: {path} is missing")
+        assets[path] = content
+    return CatalogVersion(catalog, layouts, assets, version_id, themes)

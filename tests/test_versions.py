@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 
@@ -107,3 +108,37 @@ def test_saving_is_idempotent_and_never_rewrites(store, default_version):
     store.save_version(default_version)
     store.save_version(default_version)
     assert store.version_ids() == [default_version.version]
+
+
+def test_a_version_stored_before_the_models_grew_still_loads_and_renders(store, default_version):
+    """Stored manifests are checked as stored: new optional fields must not 'damage' them."""
+    from posterapp.render.poster import Poster, render
+    from posterapp.versions import _canonical, _sha256
+
+    manifest = json.loads(versions.encode(default_version))
+    # What a version looked like before themes, badges, panels and growing cards existed.
+    manifest.pop("themes")
+    for key in ("theme", "life_tags", "life_tag_default"):
+        manifest["catalog"]["campaign"].pop(key)
+    for layout in manifest["layouts"].values():
+        for key in ("keyvisual", "life_tag", "panel", "cta", "cta_hint", "arrow"):
+            layout.pop(key)
+        layout["slots"]["card"].pop("grow_to")
+        layout["background"] = {"color": "#FFF4E8", "gradient": None, "image": None}
+    old_bytes = _canonical(manifest)
+    old_id = _sha256(old_bytes)[:16]
+    store.save_version(default_version)  # its images
+    with store.engine.begin() as db:
+        db.execute(
+            catalog_versions.insert().values(
+                version=old_id, manifest=old_bytes, created_at=dt.datetime.now(dt.UTC)
+            )
+        )
+    _load_version.cache_clear()
+    old = store.load_version(old_id)
+    assert old.version == old_id and old.theme is None
+    ids = [c.id for c in old.catalog.choices[:4]]
+    image = render(
+        old, Poster(picks=tuple(ids), name="小满", url="https://x.example/q/A", layout="list")
+    )
+    assert image.getpixel((5, 5)) == (0xFF, 0xF4, 0xE8)  # its own background, no keyvisual
