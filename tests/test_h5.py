@@ -80,7 +80,7 @@ def test_cached_poster_images_answer_star_and_carry_the_security_headers(client)
     light = client.get(f"/p/{made['id']}.webp")
     assert light.status_code == 200 and light.mimetype == "image/webp"
     assert light.headers["Cache-Control"].endswith("immutable")
-    assert Image.open(io.BytesIO(light.data)).size == (540, 960)
+    assert Image.open(io.BytesIO(light.data)).size == (480, 853)
     assert len(light.data) < len(first.data) / 4
     assert client.get(f"/p/{made['id']}.webp", headers={"If-None-Match": "*"}).status_code == 304
 
@@ -131,7 +131,7 @@ def test_the_share_page_puts_first_what_each_visitor_came_for(client):
     assert maker.index('<img class="poster"') < maker.index('id="make-own"')
     for html in (friend, maker):  # the PNG stays the src (long-press saves it); WebP paints first
         assert f'<img class="poster" src="/p/{poster_id}.png"' in html
-        assert f'.poster {{ background-image: url("/p/{poster_id}.webp"); }}' in html
+        assert f'.poster-frame {{ background-image: url("/p/{poster_id}.webp"); }}' in html
 
 
 # ---- in the browser ----------------------------------------------------------------------

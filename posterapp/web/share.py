@@ -25,10 +25,10 @@ def find(poster_id: str) -> PosterRecord:
     return record
 
 
-# The light rendition the share page paints first: half the poster's width is sharp enough at
-# a phone's 360 CSS px and is ~35 KB of WebP against the PNG's ~230 KB.
-LIGHT_WIDTH = 540
-LIGHT_QUALITY = 72
+# The light rendition the share page paints first: 480 px is sharp enough for a first look at
+# a phone's 360 CSS px and is ~25 KB of WebP against the PNG's ~200–230 KB.
+LIGHT_WIDTH = 480
+LIGHT_QUALITY = 55
 
 
 def send_png(etag: str, path: Callable[[], Path], mimetype: str = "image/png"):
@@ -66,7 +66,7 @@ def light(record: PosterRecord) -> Path:
         height = round(full.height * LIGHT_WIDTH / full.width)
         small = full.convert("RGB").resize((LIGHT_WIDTH, height), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    small.save(out, format="WEBP", quality=LIGHT_QUALITY, method=4)
+    small.save(out, format="WEBP", quality=LIGHT_QUALITY, method=6)
     return site.cache.put(key, out.getvalue())
 
 
@@ -105,7 +105,7 @@ def share_page(poster_id: str):
             "pic": site.url(f"/c/{record.id}.png"),
         }
     )
-    return render_template(
+    page = render_template(
         "share.html",
         record=record,
         campaign=version.catalog.campaign,
@@ -121,3 +121,7 @@ def share_page(poster_id: str):
         make_url=f"/?ref={record.id}",
         just_made=just_made,
     )
+    response = Response(page, mimetype="text/html")
+    # The light picture is what paints first: the header starts it before the page has arrived.
+    response.headers["Link"] = f"</p/{record.id}.webp>; rel=preload; as=image; type=image/webp"
+    return response
