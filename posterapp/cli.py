@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -223,23 +224,108 @@ def init_db(ctx: Context) -> None:
 
 @main.group()
 def admin() -> None:
-    """Manage staff accounts for the campaign console (/admin)."""
+    """Manage staff accounts of the campaign console (/admin): add, roles, disable, remove …"""
+
+
+def _admin_fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _by() -> str:
+    """Name the person at the command line in the audit log."""
+    try:
+        return f"命令行（{getpass.getuser()}）"
+    except (KeyError, OSError):
+        return "命令行"
+
+
+def _new_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("密码", hide_input=True, confirmation_prompt="再输入一次")
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _account_change(change, *args) -> None:
+    """Run a change from posterapp.staff; say its refusal in plain words and exit 1."""
+    try:
+        change(*args, by=_by())
+    except PosterappError as error:
+        _admin_fail(error.message)
+
+
+ROLE_HELP = "角色：" + "，".join(
+    f"{r} {staff.ROLE_NAMES[r]}（{staff.ROLE_DUTIES[r]}）" for r in staff.ROLES
+)
 
 
 @admin.command("add-user")
 @click.argument("name")
+@click.option("--role", default="admin", show_default=True, help=ROLE_HELP)
 @click.pass_obj
-def add_user(ctx: Context, name: str) -> None:
-    """Create a staff account, or set a new password; the password is read from a prompt."""
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\n")
-    try:
-        staff.add_user(ctx.store, name, password)
-    except PosterappError as error:
-        _fail(error)
-    click.echo(f"staff account '{name}' is ready; sign in at /admin")
+def add_user(ctx: Context, name: str, role: str) -> None:
+    """Create a staff account; the password is asked for (or read from stdin)."""
+    if role not in staff.ROLES:
+        _admin_fail(f"没有“{role}”这个角色，可以选：{'、'.join(staff.ROLES)}")
+    _account_change(staff.add_user, ctx.store, name, _new_password(), role)
+    click.echo(f"员工账号 {name} 已创建（{staff.ROLE_NAMES[role]}），现在可以在 /admin 登录。")
+
+
+@admin.command("set-role")
+@click.argument("name")
+@click.argument("role")
+@click.pass_obj
+def set_role(ctx: Context, name: str, role: str) -> None:
+    """Give an account another role (viewer, editor, publisher, admin)."""
+    _account_change(staff.set_role, ctx.store, name, role)
+    click.echo(f"{name} 现在是{staff.ROLE_NAMES[role]}；它已登录的地方都已退出，需要重新登录。")
+
+
+@admin.command("disable")
+@click.argument("name")
+@click.pass_obj
+def disable(ctx: Context, name: str) -> None:
+    """Stop an account from signing in; its sessions end at once."""
+    _account_change(staff.set_disabled, ctx.store, name, True)
+    click.echo(f"已停用 {name}：它已登录的地方都已退出，也不能再登录。")
+
+
+@admin.command("enable")
+@click.argument("name")
+@click.pass_obj
+def enable(ctx: Context, name: str) -> None:
+    """Let a disabled account sign in again."""
+    _account_change(staff.set_disabled, ctx.store, name, False)
+    click.echo(f"已恢复 {name}，可以重新登录了。")
+
+
+@admin.command("remove")
+@click.argument("name")
+@click.pass_obj
+def remove(ctx: Context, name: str) -> None:
+    """Delete an account (what it published stays in the history)."""
+    _account_change(staff.remove, ctx.store, name)
+    click.echo(f"已删除 {name}。它发布过的版本仍然留在版本历史里。")
+
+
+@admin.command("reset-password")
+@click.argument("name")
+@click.pass_obj
+def reset_password(ctx: Context, name: str) -> None:
+    """Set a new password (asked for, or read from stdin); its sessions end at once."""
+    if ctx.store.account(name) is None:
+        _admin_fail(f"没有叫 {name} 的员工账号；要创建请运行 posterapp admin add-user {name}")
+    _account_change(staff.reset_password, ctx.store, name, _new_password())
+    click.echo(f"已给 {name} 设了新密码；它已登录的地方都已退出，请用新密码登录。")
+
+
+@admin.command("list")
+@click.pass_obj
+def list_accounts(ctx: Context) -> None:
+    """List the staff accounts with their roles."""
+    for account in ctx.store.accounts():
+        state = "，已停用" if account.disabled else ""
+        click.echo(f"{account.name}\t{staff.ROLE_NAMES.get(account.role, account.role)}{state}")
 
 
 @admin.command("unlock")
@@ -247,7 +333,7 @@ def add_user(ctx: Context, name: str) -> None:
 @click.pass_obj
 def unlock(ctx: Context, name: str) -> None:
     """Let an account sign in again at once: forget its wrong passwords from every address."""
-    cleared = staff.unlock(ctx.store, name)
+    cleared = staff.unlock(ctx.store, name, by=_by())
     if cleared:
         click.echo(f"已解除 {name} 的登录锁定（清除了 {cleared} 次密码错误记录），现在就可以登录。")
     elif ctx.store.password_hash(name) is None:

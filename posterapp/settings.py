@@ -94,6 +94,12 @@ PRODUCTION = define(
     "true: refuse to start with the default secret key, or with the console open and no accounts",
 )
 CONSOLE = define("CONSOLE", "true", "false: serve no /admin console at all")
+METRICS_TOKEN = define(
+    "METRICS_TOKEN",
+    "",
+    "the secret a Prometheus scraper sends as `Authorization: Bearer <token>` to read /metrics; "
+    "empty: /metrics answers only to this machine (127.0.0.1, ::1), not through a proxy",
+)
 
 
 def path(setting: Setting) -> Path:

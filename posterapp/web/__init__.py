@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
         warn_about_other_hosts(app)
 
     from . import (
+        accounts,
         api,
         auth,
         delivery,
@@ -66,7 +67,7 @@ def init_app(app: Flask) -> None:
     for blueprint in (picker.bp, share.bp, go.bp, api.bp, ops.bp):
         app.register_blueprint(blueprint)
     if console:
-        for blueprint in (auth.bp, editor.bp, numbers.bp):
+        for blueprint in (auth.bp, editor.bp, numbers.bp, accounts.bp):
             app.register_blueprint(blueprint)
 
 

@@ -18,7 +18,7 @@ from ..render.poster import Poster, render
 from ..render.sheet import SAMPLE_URL, worst_case
 from ..store import UPLOAD_PATH_MAX
 from . import studio
-from .auth import require_staff
+from .auth import audit, require_staff
 
 bp = Blueprint("editor", __name__, url_prefix="/admin")
 bp.before_request(require_staff)
@@ -139,6 +139,7 @@ def publish():
         publication = studio().publish(source, who=g.staff, base=base)
     except (InvalidSource, Conflict) as error:
         return _editor_again(source, base, error, error.status_code)
+    audit("publish", f"版本 {publication.version}（#{publication.id}）")
     flash(f"已发布版本 {publication.version}，新海报从现在起使用它。")
     return redirect(url_for("editor.history"))
 
@@ -178,6 +179,7 @@ def rollback(publication_id: int):
     except (Conflict, SelectionError) as error:
         flash(error.message)
     else:
+        audit("rollback", f"版本 {publication.version}（#{publication.id}）")
         flash(f"已回滚：版本 {publication.version} 重新上线（#{publication.id}）。")
     return redirect(url_for("editor.history"))
 
@@ -228,5 +230,6 @@ def upload():
         return redirect(url_for("editor.edit"))
     path = UPLOADS + name
     studio().store.save_upload(path, data, who=g.staff)
+    audit("upload", path)
     flash(f"已上传。在目录里写 icon: {path} 就能用它。")
     return redirect(url_for("editor.edit"))
