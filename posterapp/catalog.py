@@ -18,6 +18,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, 
 
 from . import yamldoc
 from .assets import IMAGE_SUFFIXES, AssetError, Assets, check_icon
+from .errors import Problem
+from .i18n import _
 
 NATIONWIDE = "nationwide"
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -27,8 +29,11 @@ COLOR = re.compile(r"#[0-9A-Fa-f]{6}(?:[0-9A-Fa-f]{2})?")
 def _slug(value: str) -> str:
     if not SLUG.fullmatch(value):
         raise ValueError(
-            f"{value!r} is not a valid id: use lowercase letters, digits and "
-            "single hyphens, like 'wuhan-hot-dry-noodles'"
+            _(
+                "「%(value)s」不能当编号：只能用小写英文字母、数字和单个连字符，"
+                "比如 wuhan-hot-dry-noodles",
+                value=value,
+            )
         )
     return value
 
@@ -36,24 +41,27 @@ def _slug(value: str) -> str:
 def _color(value: str) -> str:
     if not COLOR.fullmatch(value):
         raise ValueError(
-            f'{value!r} is not a colour: write it as "#RRGGBB" (in quotes), like "#C0392B"'
+            _(
+                '「%(value)s」不是颜色：写成带引号的 "#RRGGBB"，比如 "#C0392B"',
+                value=value,
+            )
         )
     return value.upper()
 
 
 def _text(value: str) -> str:
     if not value.strip():
-        raise ValueError("must not be empty")
+        raise ValueError(_("不能是空的"))
     if value != value.strip():
-        raise ValueError("must not start or end with spaces")
+        raise ValueError(_("开头和结尾不能有空格"))
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ValueError("must be a single line without control characters")
+        raise ValueError(_("只能写一行，不能有换行或控制字符"))
     return value
 
 
 def _link(value: str) -> str:
     if not re.fullmatch(r"https?://[^\s/]+\S*", value):
-        raise ValueError(f"{value!r} is not a web link: it must start with https:// or http://")
+        raise ValueError(_("「%(value)s」不是网址：要以 https:// 或 http:// 开头", value=value))
     return value
 
 
@@ -191,11 +199,14 @@ def parse(text: str | bytes, file: str, assets: Assets) -> tuple[Catalog | None,
     doc = yamldoc.parse(text, file)
     catalog = yamldoc.validate(doc, Catalog)
     if catalog is not None:
-        check(doc, assets, Parts.of(catalog))
+        doc.parts = Parts.of(catalog)
     elif isinstance(doc.data, dict):
         # Some part is malformed: still check the parts that are fine, so one typo does not
         # hide a duplicate id or an unknown region until the next run.
-        check(doc, assets, Parts.salvage(doc.data))
+        doc.parts = Parts.salvage(doc.data)
+    if doc.parts is not None:
+        check(doc, assets, doc.parts)
+        look_twice(doc, doc.parts)
     return catalog, doc
 
 
@@ -272,14 +283,21 @@ def check(doc: yamldoc.Document, assets: Assets, parts: Parts) -> None:
         if categories and choice.category not in categories:
             doc.add(
                 ("choices", i, "category"),
-                f"unknown category '{choice.category}'; "
-                f"categories are: {', '.join(sorted(categories))}",
+                _(
+                    "没有「%(value)s」这个分类；可用的分类：%(known)s",
+                    value=choice.category,
+                    known=", ".join(sorted(categories)),
+                ),
             )
         if choice.region not in regions:
             doc.add(
                 ("choices", i, "region"),
-                f"unknown region '{choice.region}'; use "
-                f"'{NATIONWIDE}' or one of: {', '.join(sorted(regions - {NATIONWIDE}))}",
+                _(
+                    "没有「%(value)s」这个地区；全国通用写 %(nationwide)s，或者用这些：%(known)s",
+                    value=choice.region,
+                    nationwide=NATIONWIDE,
+                    known=", ".join(sorted(regions - {NATIONWIDE})),
+                ),
             )
         if choice.icon_is_image:
             try:
@@ -292,37 +310,52 @@ def check(doc: yamldoc.Document, assets: Assets, parts: Parts) -> None:
     if campaign.min_picks > campaign.max_picks:
         doc.add(
             ("campaign", "min_picks"),
-            f"min_picks ({campaign.min_picks}) is more than max_picks ({campaign.max_picks})",
+            _(
+                "最少选 %(low)s 项比最多选 %(high)s 项还多（min_picks 大于 max_picks）",
+                low=campaign.min_picks,
+                high=campaign.max_picks,
+            ),
         )
     if campaign.max_picks > parts.choice_count:
         doc.add(
             ("campaign", "max_picks"),
-            f"max_picks is {campaign.max_picks} but the catalog "
-            f"has only {parts.choice_count} choices",
+            _(
+                "最多能选 %(high)s 项（max_picks），但目录里只有 %(count)s 个选项",
+                high=campaign.max_picks,
+                count=parts.choice_count,
+            ),
         )
     for i, tag in enumerate(campaign.life_tags):
         for j, category in enumerate(tag.categories):
             if categories and category not in categories:
                 doc.add(
                     ("campaign", "life_tags", i, "categories", j),
-                    f"生活标签「{tag.label}」用到了不存在的分类 '{category}'；"
-                    f"可用的分类：{', '.join(sorted(categories))}",
+                    _(
+                        "生活标签「%(tag)s」用到了不存在的分类「%(value)s」；可用的分类：%(known)s",
+                        tag=tag.label,
+                        value=category,
+                        known=", ".join(sorted(categories)),
+                    ),
                 )
     if campaign.life_tags and campaign.life_tag_default is None:
         doc.add(
             ("campaign", "life_tag_default"),
-            "有生活标签规则时，还要写一个 life_tag_default，给不符合任何规则的人用",
+            _("有生活标签规则时，还要写一个 life_tag_default，给不符合任何规则的人用"),
         )
     for i, rule in enumerate(campaign.layout_rules.rules):
         if rule.min_picks > rule.max_picks:
             doc.add(
                 ("campaign", "layout_rules", "rules", i, "min_picks"),
-                f"min_picks ({rule.min_picks}) is more than max_picks ({rule.max_picks})",
+                _(
+                    "这条排版规则的 min_picks（%(low)s）大于 max_picks（%(high)s）",
+                    low=rule.min_picks,
+                    high=rule.max_picks,
+                ),
             )
         if rule.category is not None and categories and rule.category not in categories:
             doc.add(
                 ("campaign", "layout_rules", "rules", i, "category"),
-                f"unknown category '{rule.category}'",
+                _("排版规则用到了不存在的分类「%(value)s」", value=rule.category),
             )
 
 
@@ -333,8 +366,108 @@ def _check_unique(doc: yamldoc.Document, key: str, ids: dict[int, str]) -> None:
             line = doc.line_of((key, first[item_id], "id"))
             doc.add(
                 (key, i, "id"),
-                f"duplicate id '{item_id}' (already used on line {line}); "
-                "every id must be different",
+                _(
+                    "编号 %(id)s 重复了（第 %(line)s 行已经用过）；每个编号都要不一样",
+                    id=item_id,
+                    line=line,
+                ),
             )
         else:
             first[item_id] = i
+
+
+# Contrast a category colour needs on the white cards it is drawn on (large text: 3:1).
+MIN_CONTRAST = 3.0
+# Keys whose values are printed, so a " #" that YAML reads as a comment loses words.
+PRINTED = {"label", "description", "title", "slogan", "brand", "footer", "life_tag_default"}
+
+
+def look_twice(doc: yamldoc.Document, parts: Parts) -> None:
+    """Add warnings: things that are allowed but are probably not what was meant."""
+    from .themes import contrast  # noqa: PLC0415 - themes imports the catalog's types
+
+    for i, category in parts.categories.items():
+        ratio = contrast(category.color, "#FFFFFF")
+        if ratio < MIN_CONTRAST:
+            doc.warn(
+                ("categories", i, "color"),
+                _(
+                    "颜色 %(color)s 在白底上太浅了（对比度 %(ratio)s:1，至少要 3:1），"
+                    "海报上会看不清；换一个深一点的颜色",
+                    color=category.color,
+                    ratio=f"{ratio:.1f}",
+                ),
+            )
+    lines = doc.text.split("\n")
+    for path, number in doc.lines.items():
+        if not path or path[-1] not in PRINTED or not 1 <= number <= len(lines):
+            continue
+        value = _value_after_key(lines[number - 1], str(path[-1]))
+        if value is None or value[:1] in ("'", '"', "|", ">"):
+            continue
+        cut = value.find(" #")
+        if cut >= 0 and value[:cut].strip():
+            lost = value[cut:].strip()
+            kept = value[:cut].strip()
+            doc.warn(
+                path,
+                _(
+                    "「%(lost)s」被 YAML 当成了注释，不会出现在海报上；要保留它，"
+                    '就把整个值放进引号：%(key)s: "%(whole)s"',
+                    lost=lost,
+                    key=path[-1],
+                    whole=f"{kept} {lost}",
+                ),
+            )
+
+
+def _value_after_key(line: str, key: str) -> str | None:
+    found = re.match(rf"^\s*(?:- )?{re.escape(key)}:\s+(.*)$", line)
+    return found.group(1) if found else None
+
+
+def compare_with_live(doc: yamldoc.Document, live: Catalog) -> None:
+    """Warn about ids changed since the live catalog: posters and links made use the old ones."""
+    parts = doc.parts
+    if parts is None:
+        return
+    campaign = parts.campaign
+    if campaign is not None and campaign.id != live.campaign.id:
+        doc.warn(
+            ("campaign", "id"),
+            _(
+                "活动编号从 %(old)s 改成了 %(new)s：已经发出去的海报和统计都记在旧编号下，"
+                "除非要开始一场新活动，请改回 %(old)s",
+                old=live.campaign.id,
+                new=campaign.id,
+            ),
+        )
+    ids = {c.id for c in parts.choices.values()}
+    gone = [c for c in live.choices if c.id not in ids]
+    by_label = {c.label: c for c in gone}
+    by_index = {i: c for i, c in enumerate(live.choices) if c.id not in ids}
+    for i, choice in parts.choices.items():
+        if live.has_choice(choice.id):
+            continue
+        old = by_label.get(choice.label) or by_index.get(i)
+        if old is None:
+            continue
+        doc.warn(
+            ("choices", i, "id"),
+            _(
+                "上线的选项「%(label)s」的编号从 %(old)s 改成了 %(new)s：已经做好的海报和统计"
+                "都用旧编号，改了以后它们就对不上这个选项了；除非确实要换成另一个选项，"
+                "请改回 %(old)s",
+                label=old.label,
+                old=old.id,
+                new=choice.id,
+            ),
+        )
+
+
+def warnings(text: str, live: Catalog | None, assets: Assets) -> list[Problem]:
+    """Return the warnings for catalog ``text``, comparing ids with the ``live`` catalog."""
+    _catalog, doc = parse(text, "catalog.yaml", assets)
+    if live is not None:
+        compare_with_live(doc, live)
+    return sorted(doc.warnings)

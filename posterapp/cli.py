@@ -11,10 +11,12 @@ from pathlib import Path
 
 import click
 
+from . import catalog as catalog_module
 from . import layouts as layouts_module
 from . import settings, staff, stats, versions
 from .assets import Assets
-from .errors import InvalidSource, PosterappError
+from .errors import Conflict, InvalidSource, PosterappError
+from .i18n import _, ngettext
 from .render import proof
 from .render.poster import render_png
 from .render.sheet import sheet as render_sheet
@@ -94,10 +96,44 @@ def validate(ctx: Context, files: tuple[Path, ...]) -> None:
             summary = _validate_one(ctx, path)
         except InvalidSource as error:
             failed = True
-            click.echo(f"{path}: {error.message}")
+            _echo_problems(path, error.problems)
         else:
-            click.echo(f"ok {path}: {summary}")
+            click.echo(_("没有问题 %(file)s：%(summary)s", file=path, summary=summary))
     sys.exit(1 if failed else 0)
+
+
+def _echo_problems(path: Path, problems) -> None:
+    """Print problems the way the console shows them: line, what it belongs to, what to do."""
+    count = len(problems)
+    click.echo(
+        ngettext(
+            "%(file)s：发现 %(count)s 个问题：",
+            "%(file)s：发现 %(count)s 个问题：",
+            count,
+            file=path,
+        )
+    )
+    for problem in problems:
+        where = problem.where
+        click.echo(
+            "  "
+            + (
+                _("%(where)s：%(text)s", where=where, text=problem.message)
+                if where
+                else problem.message
+            )
+        )
+
+
+def _echo_warnings(path: Path, warnings) -> None:
+    for warning in warnings:
+        where = warning.where
+        text = (
+            _("%(where)s：%(text)s", where=where, text=warning.message)
+            if where
+            else warning.message
+        )
+        click.echo(_("提醒 %(file)s %(text)s", file=path, text=text))
 
 
 def _validate_one(ctx: Context, path: Path) -> str:
@@ -107,15 +143,109 @@ def _validate_one(ctx: Context, path: Path) -> str:
             proof.check_layout(layout, doc)
         if doc.problems:
             raise InvalidSource(doc.problems)
-        return f"layout '{layout.id}' ({layout.label}), {layout.min_picks}–{layout.max_picks} picks"
+        return _(
+            "排版 %(id)s（%(label)s），%(low)s–%(high)s 项",
+            id=layout.id,
+            label=layout.label,
+            low=layout.min_picks,
+            high=layout.max_picks,
+        )
     version = versions.load_sources(path, ctx.assets)  # checking stores nothing
+    _echo_warnings(path, catalog_module.warnings(path.read_text("utf-8"), None, Assets(ctx.assets)))
     for warning in proof.break_warnings(version.catalog, version.layouts):
         click.echo(f"提醒 {path}: {warning}")
+    return _summary(version)
+
+
+def _summary(version: versions.CatalogVersion) -> str:
     campaign = version.catalog.campaign
-    return (
-        f"campaign '{campaign.id}' ({campaign.title}), {len(version.catalog.choices)} "
-        f"choices, version {version.version}"
+    return _(
+        "活动 %(id)s（%(title)s），%(count)s 个选项，版本 %(version)s",
+        id=campaign.id,
+        title=campaign.title,
+        count=len(version.catalog.choices),
+        version=version.version,
     )
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--as", "who", default=None, help="name recorded in the history (default: your OS user name)"
+)
+@click.option(
+    "--base",
+    type=int,
+    default=None,
+    help="the publication (#id) the file was edited from; refused if another is live now",
+)
+@click.pass_obj
+def publish(ctx: Context, file: Path, who: str | None, base: int | None) -> None:
+    """Publish a catalog file: the console's checks, then a compare-and-set switch."""
+    store = ctx.store
+    live = store.live()
+    if who is None:
+        try:
+            who = getpass.getuser()
+        except (KeyError, OSError):
+            who = "命令行"
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        _refuse(_("%(file)s 不是 UTF-8 编码的文本，请另存为 UTF-8 再发布", file=file))
+    text = text.replace("\r\n", "\n")
+    assets = Assets(ctx.assets, uploads=store.upload)
+    try:
+        version = versions.load_text(text, str(file), assets)
+    except InvalidSource as error:
+        _echo_problems(file, error.problems)
+        click.echo(_("没有发布：请先改好上面的问题。"), err=True)
+        sys.exit(1)
+    _echo_warnings(file, catalog_module.warnings(text, _live_catalog(store, live), assets))
+    if base is not None and live is not None and base != live.id:
+        _refuse(
+            _(
+                "没有发布：你是从 #%(base)s 开始改的，但现在正在使用的是 #%(live)s"
+                "（%(who)s 发布）。请先看看对方改了什么（后台“版本历史”），"
+                "合并后再用 --base %(live)s 发布。",
+                base=base,
+                live=live.id,
+                who=live.who,
+            )
+        )
+    if live is not None and live.version == version.version and live.source == text:
+        click.echo(
+            _("%(file)s 和正在使用的版本（#%(id)s）一样，不需要发布。", file=file, id=live.id)
+        )
+        return
+    try:
+        publication = store.publish(
+            version, text, who=who, base=live.id if live is not None else None
+        )
+    except Conflict:
+        _refuse(_("没有发布：刚才有人同时发布了新版本。请重新运行这条命令，先看看对方改了什么。"))
+    click.echo(
+        _(
+            "已发布 #%(id)s：%(summary)s；记录的发布人：%(who)s。",
+            id=publication.id,
+            summary=_summary(version),
+            who=who,
+        )
+    )
+
+
+def _refuse(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _live_catalog(store: Store, live):
+    if live is None:
+        return None
+    try:
+        return store.load_version(live.version).catalog
+    except PosterappError:
+        return None
 
 
 @main.command()

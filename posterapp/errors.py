@@ -29,12 +29,36 @@ class Problem:
 
     file: str
     line: int
-    path: str
+    path: str  # the key path, like choices[7].icon: for programs; people read ``where``
     message: str
+    severity: str = "error"  # "warning": worth a look, but publishing goes ahead
+    subject: str = ""  # what the line belongs to, by its label: 选项「过早来碗热干面」的图标
+
+    @property
+    def where(self) -> str:
+        """Say where to look: 第 127 行（选项「过早来碗热干面」）."""
+        if not self.line:
+            return self.subject or _("整个文件")
+        line = _("第 %(line)s 行", line=self.line)
+        return (
+            _("%(line)s（%(subject)s）", line=line, subject=self.subject) if self.subject else line
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "path": self.path,
+            "message": self.message,
+            "severity": self.severity,
+            "subject": self.subject,
+            "where": self.where,
+        }
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        where = self.where
+        text = _("%(where)s：%(text)s", where=where, text=self.message) if where else self.message
+        return f"{self.file} {text}"
 
 
 class PosterappError(Exception):
@@ -68,14 +92,12 @@ class InvalidSource(PosterappError):
         self.problems = sorted(problems)
         count = len(self.problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"{count} problem{'s' if count != 1 else ''} found:\n{lines}")
+        found = ngettext("发现 %(count)s 个问题：", "发现 %(count)s 个问题：", count)
+        super().__init__(f"{found}\n{lines}")
 
     def to_dict(self) -> dict:
         data = super().to_dict()
-        data["error"]["problems"] = [
-            {"file": p.file, "line": p.line, "path": p.path, "message": p.message}
-            for p in self.problems
-        ]
+        data["error"]["problems"] = [p.to_dict() for p in self.problems]
         return data
 
 

@@ -59,7 +59,9 @@ class TextStyle(Model):
     @model_validator(mode="after")
     def _sizes(self):
         if self.min_size is not None and self.min_size > self.size:
-            raise ValueError(f"min_size ({self.min_size}) is larger than size ({self.size})")
+            raise ValueError(
+                _("min_size（%(low)s）比 size（%(size)s）还大", low=self.min_size, size=self.size)
+            )
         return self
 
 
@@ -89,7 +91,10 @@ class Background(Model):
         given = [k for k in ("color", "gradient", "image") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
-                f"give exactly one of color, gradient or image (found {', '.join(given) or 'none'})"
+                _(
+                    "color、gradient、image 只能写一个（现在写了：%(given)s）",
+                    given=", ".join(given) or _("（没有）"),
+                )
             )
         return self
 
@@ -271,11 +276,15 @@ def check(layout: Layout, doc: yamldoc.Document, assets: Assets) -> None:
     """Add the geometric and cross-field problems of ``layout`` to ``doc``."""
     stem = Path(doc.file).stem
     if layout.id != stem:
-        doc.add(("id",), f"id '{layout.id}' must match the file name '{stem}.yaml'")
+        doc.add(("id",), _("编号 %(id)s 要和文件名 %(stem)s.yaml 一致", id=layout.id, stem=stem))
     if layout.min_picks > layout.max_picks:
         doc.add(
             ("min_picks",),
-            f"min_picks ({layout.min_picks}) is more than max_picks ({layout.max_picks})",
+            _(
+                "min_picks（%(low)s）大于 max_picks（%(high)s）",
+                low=layout.min_picks,
+                high=layout.max_picks,
+            ),
         )
     width, height = layout.canvas.width, layout.canvas.height
     if layout.background is not None and layout.background.image is not None:
@@ -291,28 +300,35 @@ def check(layout: Layout, doc: yamldoc.Document, assets: Assets) -> None:
         if not _inside(shape.box, width, height):
             doc.add(
                 ("shapes", i, "box"),
-                f"box {list(shape.box)} is not inside the {width}×{height} canvas",
+                _outside(shape.box, width, height),
             )
     qr = layout.qr
     boxes["qr"] = (qr.x, qr.y, qr.size, qr.size)
     if qr.size < MIN_QR_SIZE:
         doc.add(
             ("qr", "size"),
-            f"the QR code is {qr.size} px; make it at least {MIN_QR_SIZE} "
-            "px so it still scans after chat apps shrink the poster",
+            _(
+                "二维码只有 %(size)s px：至少要 %(least)s px，海报被聊天软件压缩后才扫得出来",
+                size=qr.size,
+                least=MIN_QR_SIZE,
+            ),
         )
     if not _inside(boxes["qr"], width, height):
         doc.add(
             ("qr",),
-            f"the QR code at ({qr.x}, {qr.y}) size {qr.size} is not inside the "
-            f"{width}×{height} canvas",
+            _(
+                "二维码（位置 %(x)s, %(y)s，大小 %(size)s）超出了 %(w)s×%(h)s 的画布",
+                x=qr.x,
+                y=qr.y,
+                size=qr.size,
+                w=width,
+                h=height,
+            ),
         )
     slots = layout.slots
     boxes["slots"] = slots.box
     if not _inside(slots.box, width, height):
-        doc.add(
-            ("slots", "box"), f"box {list(slots.box)} is not inside the {width}×{height} canvas"
-        )
+        doc.add(("slots", "box"), _outside(slots.box, width, height))
     _check_cards(layout, doc)
     # The panel holds the call to action: what is inside it may not stick out of it.
     if layout.panel is not None:
@@ -322,14 +338,17 @@ def check(layout: Layout, doc: yamldoc.Document, assets: Assets) -> None:
             inside_panel.append("arrow")
         for key in inside_panel:
             if not _contains(layout.panel.box, boxes[key]):
-                doc.add((key,), f"{key} must lie inside the panel {list(layout.panel.box)}")
+                doc.add(
+                    (key,),
+                    _("%(key)s 要放在面板 %(box)s 里面", key=key, box=list(layout.panel.box)),
+                )
         boxes = {k: v for k, v in boxes.items() if k not in inside_panel}
         boxes["panel"] = layout.panel.box
     names = list(boxes)
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             if _overlap(boxes[a], boxes[b]):
-                doc.add((b if b != "qr" else "qr",), f"{b} overlaps {a}; move one of them")
+                doc.add((b,), _("%(b)s 和 %(a)s 重叠了：移开其中一个", b=b, a=a))
     # Decoration lives where content never goes.
     decorations = [(("shapes", i, "box"), shape.box) for i, shape in enumerate(layout.shapes)]
     if layout.keyvisual is not None:
@@ -337,18 +356,26 @@ def check(layout: Layout, doc: yamldoc.Document, assets: Assets) -> None:
     for path, box in decorations:
         for name, content in boxes.items():
             if _overlap(box, content):
-                doc.add(path, f"this decoration covers {name}; keep decorations out of content")
+                doc.add(path, _("这个装饰盖住了 %(name)s：装饰不能压在内容上", name=name))
+
+
+def _outside(box, width: int, height: int) -> str:
+    return _("框 %(box)s 超出了 %(w)s×%(h)s 的范围", box=list(box), w=width, h=height)
 
 
 def _check_text_box(doc, path, style: TextStyle, width: int, height: int) -> None:
     if not _inside(style.box, width, height):
-        doc.add((*path, "box"), f"box {list(style.box)} is not inside the {width}×{height} area")
+        doc.add((*path, "box"), _outside(style.box, width, height))
     need = math.ceil(style.smallest * style.line_height)
     if style.box[3] < need:
         doc.add(
             (*path, "box"),
-            f"box is {style.box[3]} px tall but one line at min_size "
-            f"{style.smallest} needs {need} px",
+            _(
+                "框只有 %(tall)s px 高，但最小字号 %(size)s 的一行字就要 %(need)s px",
+                tall=style.box[3],
+                size=style.smallest,
+                need=need,
+            ),
         )
 
 
@@ -361,12 +388,19 @@ def _check_cards(layout: Layout, doc: yamldoc.Document) -> None:
     if need_w > slots.box[2] or need_h > slots.box[3]:
         doc.add(
             ("slots", "box"),
-            f"{layout.max_picks} cards in {columns} column(s) need "
-            f"{need_w}×{need_h} px but the box is {slots.box[2]}×{slots.box[3]} px",
+            _(
+                "%(count)s 张卡片排 %(columns)s 列需要 %(w)s×%(h)s px，但框只有 %(bw)s×%(bh)s px",
+                count=layout.max_picks,
+                columns=columns,
+                w=need_w,
+                h=need_h,
+                bw=slots.box[2],
+                bh=slots.box[3],
+            ),
         )
     inner = {"icon": slots.icon.box}
     if slots.icon.box[2] != slots.icon.box[3]:
-        doc.add(("slots", "icon", "box"), "the icon box must be square (width = height)")
+        doc.add(("slots", "icon", "box"), _("图标框要是正方形（宽 = 高）"))
     for key in ("label", "description", "tag"):
         style = getattr(slots, key)
         if style is not None:
@@ -375,27 +409,31 @@ def _check_cards(layout: Layout, doc: yamldoc.Document) -> None:
     if not _inside(slots.icon.box, card.width, card.height):
         doc.add(
             ("slots", "icon", "box"),
-            f"box {list(slots.icon.box)} is not inside the {card.width}×{card.height} card",
+            _outside(slots.icon.box, card.width, card.height),
         )
     names = list(inner)
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             if _overlap(inner[a], inner[b]):
-                doc.add(("slots", b, "box"), f"{b} overlaps {a} inside the card")
+                doc.add(("slots", b, "box"), _("卡片里 %(b)s 和 %(a)s 重叠了", b=b, a=a))
 
 
 def check_rules(catalog: Catalog, layouts: dict[str, Layout], doc: yamldoc.Document) -> None:
     """Check the catalog's layout rules against the layouts; problems go on the catalog doc."""
     rules = catalog.campaign.layout_rules
     base = ("campaign", "layout_rules")
-    known = ", ".join(sorted(layouts)) or "(none)"
+    known = ", ".join(sorted(layouts)) or _("（没有）")
     if rules.default not in layouts:
-        doc.add((*base, "default"), f"no layout '{rules.default}'; layouts are: {known}")
+        doc.add(
+            (*base, "default"),
+            _("没有 %(id)s 这个排版；可用的排版：%(known)s", id=rules.default, known=known),
+        )
     for i, rule in enumerate(rules.rules):
         layout = layouts.get(rule.layout)
         if layout is None:
             doc.add(
-                (*base, "rules", i, "layout"), f"no layout '{rule.layout}'; layouts are: {known}"
+                (*base, "rules", i, "layout"),
+                _("没有 %(id)s 这个排版；可用的排版：%(known)s", id=rule.layout, known=known),
             )
         elif (
             rule.min_picks < layout.min_picks
@@ -403,15 +441,24 @@ def check_rules(catalog: Catalog, layouts: dict[str, Layout], doc: yamldoc.Docum
         ):
             doc.add(
                 (*base, "rules", i),
-                f"layout '{rule.layout}' takes {layout.min_picks}–"
-                f"{layout.max_picks} picks, but this rule sends it {rule.min_picks}–"
-                f"{min(rule.max_picks, catalog.campaign.max_picks)}",
+                _(
+                    "排版 %(id)s 只能放 %(low)s–%(high)s 项，"
+                    "但这条规则让它放 %(rlow)s–%(rhigh)s 项",
+                    id=rule.layout,
+                    low=layout.min_picks,
+                    high=layout.max_picks,
+                    rlow=rule.min_picks,
+                    rhigh=min(rule.max_picks, catalog.campaign.max_picks),
+                ),
             )
     if doc.problems:
         return
     for count in range(catalog.campaign.min_picks, catalog.campaign.max_picks + 1):
         if not any(layout.accepts(count) for layout in _candidates(catalog, layouts, count)):
-            doc.add((*base,), f"no layout rule covers {count} picks; add a rule or widen one")
+            doc.add(
+                (*base,),
+                _("选 %(count)s 项时没有排版可用：加一条规则，或放宽一条", count=count),
+            )
             break
 
 

@@ -133,6 +133,17 @@ active_catalog = sa.Table(
 )
 LIVE = "live"
 
+# Catalog drafts: what each staff member is editing, saved as they type (one per account),
+# so an upload, a reload, an ended session or another computer loses nothing.
+drafts = sa.Table(
+    "drafts",
+    metadata,
+    sa.Column("account", sa.String(64), primary_key=True),
+    sa.Column("base", sa.Integer, nullable=True),  # the publication the edit started from
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 # Issue 12 (numbers, history, uploads) ------------------------------------------------------
 # Columns added to tables that databases may already have: create_schema adds them to an
 # older database at start-up (Store.add_missing_columns); the Alembic migration is to come.
@@ -234,6 +245,16 @@ class Publication:
     kind: str
     who: str
     created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Draft:
+    """Catalog YAML a staff member is editing, and the publication they started from."""
+
+    account: str
+    base: int | None
+    source: str
+    updated_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -607,6 +628,16 @@ class Store:
     def _columns(self, table: str) -> set[str]:
         return {c["name"] for c in sa.inspect(self.engine).get_columns(table)}
 
+    def version_manifest(self, version_id: str) -> dict | None:
+        """Return a stored version's manifest (what it holds, by hash), or None."""
+        with self.engine.connect() as db:
+            manifest = db.scalar(
+                sa.select(catalog_versions.c.manifest).where(
+                    catalog_versions.c.version == version_id
+                )
+            )
+        return json.loads(manifest) if manifest is not None else None
+
     def add_upload(self, path: str, data: bytes, name: str, who: str) -> bool:
         """Store an image under its content-hashed ``path``; False if it was already there."""
         sha = hashlib.sha256(data).hexdigest()
@@ -707,23 +738,25 @@ class Store:
         enabled admin would be left, so nobody could manage accounts any more).
         """
         enabled_admin = sa.and_(users.c.role == "admin", users.c.disabled.is_(False))
+        where = users.c.name == _key(name)
         try:
             with self.engine.begin() as db:
                 if self.engine.dialect.name == "postgresql":
                     # Two admins demoting each other at once: the second waits for the first,
-                    # then counts what the first left. (On SQLite the write below comes first
-                    # and takes the database's write lock, which serialises them as well.)
+                    # then counts what the first left.
                     db.execute(sa.select(users.c.name).where(enabled_admin).with_for_update())
-                where = users.c.name == _key(name)
-                change = (
+                # A write that changes nothing, first: it takes SQLite's write lock (and the
+                # row's lock on PostgreSQL), so what is read next stays true until commit.
+                if not db.execute(users.update().where(where).values(name=users.c.name)).rowcount:
+                    return "missing"
+                before = db.execute(sa.select(users.c.role, users.c.disabled).where(where)).one()
+                db.execute(
                     users.delete().where(where)
                     if remove
                     else users.update().where(where).values(**values)
                 )
-                if not db.execute(change).rowcount:
-                    return "missing"
                 left = db.scalar(sa.select(sa.func.count()).select_from(users).where(enabled_admin))
-                if not left:
+                if before.role == "admin" and not before.disabled and not left:
                     raise _LastAdmin
                 db.execute(staff_sessions.delete().where(staff_sessions.c.name == _key(name)))
         except _LastAdmin:
@@ -771,6 +804,36 @@ class Store:
         with self.engine.connect() as db:
             rows = db.execute(query).all()
         return [AuditEntry(_utc(r.created_at), r.who, r.action, r.detail, r.address) for r in rows]
+
+    # Drafts (the catalog editor) -------------------------------------------------------------
+
+    def save_draft(self, account: str, base: int | None, source: str) -> Draft:
+        """Keep ``account``'s catalog draft (replacing the one before)."""
+        updated = now()
+        values = {"base": base, "source": source, "updated_at": updated}
+        with self.engine.begin() as db:
+            changed = db.execute(
+                drafts.update().where(drafts.c.account == account).values(**values)
+            ).rowcount
+            if not changed:
+                try:
+                    with db.begin_nested():
+                        db.execute(drafts.insert().values(account=account, **values))
+                except sa.exc.IntegrityError:  # saved from another tab at the same moment
+                    db.execute(drafts.update().where(drafts.c.account == account).values(**values))
+        return Draft(account, base, source, updated)
+
+    def draft(self, account: str) -> Draft | None:
+        """Return ``account``'s draft, or None when they have nothing unpublished."""
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(drafts).where(drafts.c.account == account)).first()
+        if row is None:
+            return None
+        return Draft(row.account, row.base, row.source, _utc(row.updated_at))
+
+    def discard_draft(self, account: str) -> None:
+        with self.engine.begin() as db:
+            db.execute(drafts.delete().where(drafts.c.account == account))
 
 
 def _account(row) -> Account:

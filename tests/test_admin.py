@@ -152,7 +152,8 @@ def test_live_validation_points_at_the_line(staff_client):
     assert result["ok"] is False
     [problem] = result["problems"]
     assert problem["line"] == source.splitlines().index("  - id: no") + 1
-    assert problem["path"].endswith(".id") and "yes/no" in problem["message"]
+    assert problem["path"].endswith(".id") and "是/否" in problem["message"]
+    assert problem["where"] == f"第 {problem['line']} 行（选项「存一笔旅游资金」的编号（id））"
     good = staff_client.post(
         "/admin/api/validate",
         json={"source": DEFAULT_CATALOG.read_text(encoding="utf-8")},
@@ -229,9 +230,8 @@ def test_an_invalid_catalog_is_not_published(staff_client, site):
         staff_client, live.source.replace("max_picks: 12", "max_picks: 500"), live.id
     )
     assert response.status_code == 422
-    assert "max_picks is 500 but the catalog has only 105 choices" in response.get_data(
-        as_text=True
-    )
+    page = response.get_data(as_text=True)
+    assert "最多能选 500 项（max_picks），但目录里只有 105 个选项" in page
     assert site.store.live().id == live.id
 
 
@@ -243,7 +243,8 @@ def test_rollback_puts_an_earlier_version_live_again(staff_client, site):
     newest = site.store.live()
     token = page_token(staff_client, "/admin/history")
     response = staff_client.post(
-        f"/admin/history/{live.id}/rollback", data={"base": newest.id, "csrf_token": token}
+        f"/admin/history/{live.id}/rollback",
+        data={"base": newest.id, "csrf_token": token, "confirm": "yes"},
     )
     assert response.status_code == 302
     rolled = site.store.live()
@@ -265,8 +266,8 @@ def png_claiming(width: int, height: int) -> bytes:
 @pytest.mark.parametrize(
     "name, data, words",
     [
-        ("bomb.png", png_claiming(30000, 30000), "1024×1024"),
-        ("big.png", b"\x89PNG" + b"0" * (600 * 1024), "at most 512 KB"),
+        ("bomb.png", png_claiming(30000, 30000), "声称有极多像素"),
+        ("big.png", b"\x89PNG" + b"0" * (600 * 1024), "not a readable image"),
         ("notes.txt", b"hello", "must be a PNG, JPEG or WebP"),
         ("fake.png", b"not an image at all", "not a readable image"),
     ],
@@ -293,11 +294,13 @@ def test_an_uploaded_icon_can_be_used_in_the_catalog(staff_client, site):
         content_type="multipart/form-data",
         follow_redirects=True,
     )
-    assert "icon: uploads/red_dot.png" in response.get_data(as_text=True)
+    # Stored under the hash of its content, shown under its own name.
+    path = re.search(r"icon: (uploads/[0-9a-f]{16}\.png)", response.get_data(as_text=True))[1]
+    assert "已上传「Red Dot.PNG」" in response.get_data(as_text=True)
     live = site.store.live()
-    source = live.source.replace('icon: "🍜"', "icon: uploads/red_dot.png", 1)
+    source = live.source.replace("icon: icons/wuhan-hot-dry-noodles.svg", f"icon: {path}", 1)
     assert publish(staff_client, source, live.id).status_code == 302
     site._live = None
-    assert site.active.asset("uploads/red_dot.png") == image.getvalue()
+    assert site.active.asset(path) == image.getvalue()
     made = staff_client.post("/api/posters", json={"choices": ["wuhan-hot-dry-noodles"]})
     assert made.status_code == 201

@@ -793,7 +793,7 @@ def test_a_yaml_attack_is_not_published_and_the_live_catalog_stays(console, site
         assert response.status_code == 400 and "控制字符" in html
     else:
         assert response.status_code == 422, response.status_code
-        assert 'id="publish-error"' in html and "<li>第 " in html
+        assert 'id="publish-error"' in html and "<li>" in html
     after = site.store.live()
     assert (after.id, after.version) == (live.id, live.version)
     site._live = None
@@ -901,10 +901,9 @@ def other_format(kind: str) -> bytes:
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 BAD_UPLOADS = [
-    pytest.param("bomb.png", png_claiming(50_000, 50_000), "enormous", id="bomb-header"),
-    pytest.param("bomb2.png", png_claiming(4_000, 4_000, True), "1,048,576", id="bomb-pixels"),
-    pytest.param("big.png", png() + bytes(600 * 1024), "at most 512 KB", id="over-512-KB"),
-    pytest.param("edge.png", png() + bytes(512 * 1024), "at most 512 KB", id="just-over"),
+    pytest.param("bomb.png", png_claiming(50_000, 50_000), "声称有极多像素", id="bomb-header"),
+    # Phone photos up to 50 million pixels are made small; more is refused before decoding.
+    pytest.param("bomb2.png", png_claiming(8_000, 8_000, True), "8000×8000 像素", id="bomb-pixels"),
     pytest.param("gif.png", other_format("GIF"), "GIF", id="gif-as-png"),
     pytest.param("bmp.png", other_format("BMP"), "BMP", id="bmp-as-png"),
     pytest.param("svg.png", SVG, "not a readable image", id="svg-as-png"),
@@ -938,7 +937,7 @@ def test_a_bad_icon_upload_is_refused_with_a_message(console, site, name, data, 
     started = time.perf_counter()
     response = upload(client, token, name, data)
     assert time.perf_counter() - started < PROMPT_SECONDS
-    [message] = flashes(response)
+    [message] = re.findall(r'<p class="error" role="alert">([^<]*)</p>', response.get_data(True))
     assert message.startswith("没有上传") and words in markupsafe.Markup(message).unescape()
     assert site.store.upload_paths() == before
 

@@ -92,15 +92,17 @@ def test_yaml_syntax_error_points_at_the_broken_line(
     text = edit(catalog_text, old, new)
     [problem] = catalog_problems(text)
     assert (problem.path, problem.line) == ("", line_of(text, needle))
-    assert "YAML syntax error" in problem.message
+    assert problem.subject == "选项「过早来碗热干面」"
+    assert "缩进" in problem.message
 
 
 def test_unclosed_quote_names_the_line_where_the_quote_opens(catalog_problems, catalog_text):
     text = edit(catalog_text, FIRST_LABEL, "    label: '过早来碗热干面")
     quote_line = line_of(text, "label: '过早")
     [problem] = catalog_problems(text)
-    assert "YAML syntax error" in problem.message
-    assert problem.line == quote_line or f"line {quote_line}" in problem.message, str(problem)
+    assert problem.line == quote_line, str(problem)
+    assert problem.where == f"第 {quote_line} 行（选项「过早来碗热干面」）"
+    assert problem.message.startswith("引号没有闭合")
 
 
 def test_unsafe_tag_is_refused_and_never_run(catalog_problems, catalog_text, tmp_path):
@@ -111,7 +113,7 @@ def test_unsafe_tag_is_refused_and_never_run(catalog_problems, catalog_text, tmp
     [problem] = catalog_problems(text)
     assert problem.path == "choices[0].icon"
     assert_reads(
-        problem, line_of(text, "!!python"), ["tag !!python/object/apply:os.system is not allowed"]
+        problem, line_of(text, "!!python"), ["不能用 !!python/object/apply:os.system 这样的标记"]
     )
     assert not pwned.exists()
 
@@ -120,7 +122,7 @@ def test_unsafe_tag_on_a_key_is_refused_not_a_crash(catalog_problems, catalog_te
     text = edit(catalog_text, FIRST_LABEL, "    !!python/name:os.system label: 过早来碗热干面")
     problems = catalog_problems(text)
     assert [p.line for p in problems] == [line_of(text, "!!python")]
-    assert "tag !!python/name:os.system is not allowed" in problems[0].message
+    assert "不能用 !!python/name:os.system 这样的标记" in problems[0].message
 
 
 # Edits and the problem each makes at its path: (old, new, needle on its line, path, words).
@@ -130,7 +132,7 @@ CATALOG_EDITS = [
         "    lable: 过早来碗热干面",
         "lable:",
         "choices[0].lable",
-        ["unknown key 'lable'", "did you mean 'label'"],
+        ["没有 lable 这一项", "是不是想写 label"],
         id="unknown-key",
     ),
     pytest.param(
@@ -138,7 +140,7 @@ CATALOG_EDITS = [
         "  - id: no",
         "  - id: no",
         "choices[0].id",
-        ["must be text", "yes/no value", "in quotes"],
+        ["要写文字", "是/否", "放进引号"],
         id="id-read-as-yes-no",
     ),
     pytest.param(
@@ -146,11 +148,11 @@ CATALOG_EDITS = [
         '  min_picks: "3"\n',
         '  min_picks: "3"',
         "campaign.min_picks",
-        ["must be a whole number", "'3'"],
+        ["要写一个整数", "文字「3」"],
         id="number-as-text",
     ),
     pytest.param(
-        FIRST_LABEL + "\n", "", FIRST_ID, "choices[0].label", ["is required"], id="missing-key"
+        FIRST_LABEL + "\n", "", FIRST_ID, "choices[0].label", ["缺少 label"], id="missing-key"
     ),
     pytest.param(
         FIRST_ICON,
@@ -181,7 +183,7 @@ CATALOG_EDITS = [
         "  min_picks: 13\n",
         "  min_picks: 13",
         "campaign.min_picks",
-        ["min_picks (13) is more than max_picks (12)"],
+        ["最少选 13 项比最多选 12 项还多"],
         id="min-above-max",
     ),
     pytest.param(
@@ -189,7 +191,7 @@ CATALOG_EDITS = [
         "  max_picks: 200\n",
         "  max_picks: 200",
         "campaign.max_picks",
-        ["max_picks is 200", "only 105 choices"],
+        ["最多能选 200 项", "只有 105 个选项"],
         id="max-above-choices",
     ),
     pytest.param(
@@ -197,7 +199,7 @@ CATALOG_EDITS = [
         '    icon: "ab"',
         'icon: "ab"',
         "choices[0].icon",
-        ["'ab'", "exactly one emoji"],
+        ["图标「ab」", "一个 emoji"],
         id="icon-letters",
     ),
     pytest.param(
@@ -205,7 +207,7 @@ CATALOG_EDITS = [
         '    icon: "🍜🍜"',
         'icon: "🍜🍜"',
         "choices[0].icon",
-        ["'🍜🍜'", "exactly one emoji"],
+        ["图标「🍜🍜」", "一个 emoji"],
         id="icon-two-emoji",
     ),
     pytest.param(
@@ -213,7 +215,7 @@ CATALOG_EDITS = [
         "{layout: x,",
         "{layout: x,",
         "campaign.layout_rules.rules[0].layout",
-        ["no layout 'x'", f"layouts are: {', '.join(LAYOUT_IDS)}"],
+        ["没有 x 这个排版", f"可用的排版：{', '.join(LAYOUT_IDS)}"],
         id="rule-layout",
     ),
     pytest.param(
@@ -221,7 +223,7 @@ CATALOG_EDITS = [
         "    color: red",
         "color: red",
         "categories[0].color",
-        ["'red' is not a colour", "#RRGGBB"],
+        ["「red」不是颜色", "#RRGGBB"],
         id="colour",
     ),
 ]
@@ -240,7 +242,7 @@ def test_duplicate_id_points_at_the_second_and_names_the_first(catalog_problems,
     first, second = lines_of(text, FIRST_ID)
     [problem] = catalog_problems(text)
     assert problem.path == "choices[1].id"
-    assert_reads(problem, second, ["duplicate id 'wuhan-hot-dry-noodles'", f"line {first}"])
+    assert_reads(problem, second, ["编号 wuhan-hot-dry-noodles 重复了", f"第 {first} 行"])
 
 
 def test_duplicate_key_points_at_the_second_and_names_the_first(catalog_problems, catalog_text):
@@ -248,7 +250,7 @@ def test_duplicate_key_points_at_the_second_and_names_the_first(catalog_problems
     first, second = line_of(text, FIRST_LABEL), line_of(text, "label: 再来一碗")
     [problem] = catalog_problems(text)
     assert problem.path == "choices[0].label"
-    assert_reads(problem, second, ["key 'label' appears twice", f"line {first}"])
+    assert_reads(problem, second, ["label 写了两次", f"第 {first} 行"])
 
 
 @pytest.mark.parametrize(
@@ -259,7 +261,7 @@ def test_duplicate_key_points_at_the_second_and_names_the_first(catalog_problems
             "    category: food",
             "    category: snacks",
             "choices[0].category",
-            ["unknown category 'snacks'"],
+            ["没有「snacks」这个分类"],
             id="category",
         ),
         pytest.param(
@@ -267,7 +269,7 @@ def test_duplicate_key_points_at_the_second_and_names_the_first(catalog_problems
             "    region: wuhan",
             "    region: atlantis",
             "choices[0].region",
-            ["unknown region 'atlantis'", "'nationwide'"],
+            ["没有「atlantis」这个地区", "nationwide"],
             id="region",
         ),
     ],
@@ -334,10 +336,10 @@ def test_label_too_long_for_its_card_names_every_layout(catalog_problems, catalo
     problems = catalog_problems(text)
     assert {p.path for p in problems} == {"choices[0].label"}
     assert {p.line for p in problems} == {line_of(text, label)}
-    for layout_id in LAYOUT_IDS:
-        [problem] = [p for p in problems if f"layout '{layout_id}'" in p.message]
-        assert "does not fit" in problem.message
-        assert label in problem.message
+    assert len(problems) == len(LAYOUT_IDS)
+    for problem in problems:
+        assert "放不下" in problem.message
+        assert problem.subject == f"选项「{label[:20]}…」"  # long labels are shortened
 
 
 @pytest.mark.parametrize("char", ["\ue000", "\U00013000"], ids=["private-use", "hieroglyph"])
@@ -346,7 +348,7 @@ def test_character_no_font_can_draw(catalog_problems, catalog_text, char):
     text = edit(catalog_text, FIRST_LABEL, f"    label: 过早来碗{char}热干面")
     problem = at(catalog_problems(text), "choices[0].label")
     assert_reads(
-        problem, line_of(text, char), ["no poster font can draw", f"'{char}'", f"U+{ord(char):04X}"]
+        problem, line_of(text, char), ["海报字体写不出来", f"'{char}'", f"U+{ord(char):04X}"]
     )
 
 
@@ -354,8 +356,8 @@ def test_anchor_and_alias_are_refused_where_they_are_written(catalog_problems, c
     text = edit(catalog_text, FIRST_ICON, '    icon: &noodles "🍜"')
     text = edit(text, SECOND_ICON, "    icon: *noodles")
     anchor, alias = catalog_problems(text)
-    assert_reads(anchor, line_of(text, "&noodles"), ["anchors and aliases", "not allowed"])
-    assert_reads(alias, line_of(text, "*noodles"), ["anchors and aliases", "not allowed"])
+    assert_reads(anchor, line_of(text, "&noodles"), ["不能用 & 和 *"])
+    assert_reads(alias, line_of(text, "*noodles"), ["不能用 & 和 *"])
 
 
 def test_nesting_too_deep_is_refused(catalog_problems, catalog_text):
@@ -363,21 +365,21 @@ def test_nesting_too_deep_is_refused(catalog_problems, catalog_text):
     text = edit(catalog_text, FIRST_DESCRIPTION, f"    description: {deep}")
     [problem] = catalog_problems(text)
     assert problem.path.startswith("choices[0].description[0]")
-    assert_reads(problem, line_of(text, deep), [f"nested more than {yamldoc.MAX_DEPTH} levels"])
+    assert_reads(problem, line_of(text, deep), [f"嵌套太深了（超过 {yamldoc.MAX_DEPTH} 层）"])
 
 
 def test_file_too_big_is_refused(catalog_problems, catalog_text):
     text = catalog_text + "# " + "x" * yamldoc.MAX_BYTES + "\n"
     [problem] = catalog_problems(text)
     assert problem.path == ""
-    assert_reads(problem, 0, [f"{len(text.encode()):,} bytes", f"at most {yamldoc.MAX_BYTES:,}"])
+    assert_reads(problem, 0, [f"{len(text.encode()):,} 字节", f"最多 {yamldoc.MAX_BYTES:,} 字节"])
 
 
 def test_text_too_big_in_bytes_is_refused_when_given_as_str():
     text = "title: " + "美" * (yamldoc.MAX_BYTES // 2) + "\n"
     assert len(text) < yamldoc.MAX_BYTES < len(text.encode())
     doc = yamldoc.parse(text, "catalog.yaml")
-    assert [p.message for p in doc.problems if "bytes" in p.message], doc.problems
+    assert [p.message for p in doc.problems if "字节" in p.message], doc.problems
 
 
 def test_every_problem_is_reported_at_once_sorted_by_line(catalog_problems, catalog_text):
@@ -421,7 +423,7 @@ LAYOUT_EDITS = [
         "titel: {",
         "titel:",
         "titel",
-        ["unknown key 'titel'", "did you mean 'title'"],
+        ["没有 titel 这一项", "是不是想写 title"],
         id="unknown-key",
     ),
     pytest.param(
@@ -429,7 +431,7 @@ LAYOUT_EDITS = [
         "title: {box: [900, 504, 952, 140]",
         "title:",
         "title.box",
-        ["[900, 504, 952, 140]", "not inside", "1080×1920"],
+        ["[900, 504, 952, 140]", "超出了", "1080×1920"],
         id="outside-canvas",
     ),
     pytest.param(
@@ -437,18 +439,18 @@ LAYOUT_EDITS = [
         "life_tag: {box: [64, 1560, 600, 76]",
         "panel:",
         "panel",
-        ["panel overlaps life_tag"],
+        ["panel 和 life_tag 重叠了"],
         id="overlap",
     ),
     pytest.param(
-        "size: 370,", "size: 200,", "qr:", "qr.size", ["200 px", "at least 369"], id="qr-too-small"
+        "size: 370,", "size: 200,", "qr:", "qr.size", ["200 px", "至少要 369"], id="qr-too-small"
     ),
     pytest.param(
         "max_picks: 12",
         "max_picks: 15",
         "  box: [64, 764, 952, 706]",
         "slots.box",
-        ["15 cards", "952×706"],
+        ["15 张卡片", "952×706"],
         id="too-many-cards",
     ),
     pytest.param(
@@ -456,7 +458,7 @@ LAYOUT_EDITS = [
         "id: tiles",
         "id: tiles",
         "id",
-        ["id 'tiles'", "'grid.yaml'"],
+        ["编号 tiles", "grid.yaml"],
         id="id-not-file-name",
     ),
     pytest.param(
@@ -465,7 +467,7 @@ LAYOUT_EDITS = [
         '{from: "#000000", to: "#FFFFFF"}}\n',
         "background:",
         "background",
-        ["exactly one of color, gradient or image", "color, gradient"],
+        ["color、gradient、image 只能写一个", "color, gradient"],
         id="colour-and-gradient",
     ),
 ]
@@ -498,7 +500,7 @@ def validate(runner, tmp_path, *files: Path):
     )
 
 
-def test_validate_lists_every_problem_as_file_line_path_message(
+def test_validate_lists_every_problem_by_line_and_label_in_chinese(
     runner, write_catalog, catalog_text, tmp_path
 ):
     text = edit(catalog_text, '    color: "#C0392B"', "    color: red")
@@ -506,25 +508,17 @@ def test_validate_lists_every_problem_as_file_line_path_message(
     result = validate(runner, tmp_path, write_catalog(text))
     assert result.exit_code == 1
     lines = [line.strip() for line in result.output.splitlines()]
-    assert "2 problems found" in result.output
+    assert lines[0].endswith("catalog.yaml：发现 2 个问题："), result.output
     color = line_of(text, "color: red")
-    assert any(
-        re.fullmatch(
-            rf"\S*catalog\.yaml:{color}: categories\[0\]\.color: 'red' is not "
-            r"a colour.*",
-            line,
-        )
-        for line in lines
-    ), result.output
+    assert (
+        f"第 {color} 行（分类「城市美食」的颜色）：「red」不是颜色：写成带引号的" in result.output
+    )
     no = line_of(text, "  - id: no")
-    assert any(
-        re.fullmatch(
-            rf"\S*catalog\.yaml:{no}: choices\[2\]\.id: must be text, but YAML "
-            r"read a yes/no value.*",
-            line,
-        )
-        for line in lines
-    ), result.output
+    assert (
+        f"第 {no} 行（选项「啃一盒周黑鸭鸭脖」的编号（id））：这里要写文字，"
+        "但 YAML 把它读成了是/否" in result.output
+    )
+    assert not re.search(r"[A-Za-z]{4,} [a-z]{3,}", "".join(lines[1:]).replace("YAML", ""))
 
 
 def test_validate_bad_layout_file(runner, tmp_path):
@@ -534,12 +528,12 @@ def test_validate_bad_layout_file(runner, tmp_path):
     path.write_text(text, encoding="utf-8")
     result = validate(runner, tmp_path, path)
     assert result.exit_code == 1
-    assert f"grid.yaml:{line_of(text, 'qr:')}: qr.size: the QR code is 200 px" in result.output
+    assert f"第 {line_of(text, 'qr:')} 行：二维码只有 200 px" in result.output
 
 
 def test_validate_good_catalog_prints_one_summary_line(runner, tmp_path):
     result = validate(runner, tmp_path, DEFAULT_CATALOG)
     assert result.exit_code == 0, result.output
     [line] = result.output.splitlines()
-    assert "105 choices" in line
-    assert re.search(r"version [0-9a-f]{16}$", line), line
+    assert "105 个选项" in line
+    assert re.search(r"版本 [0-9a-f]{16}$", line), line

@@ -7,7 +7,8 @@ campaign text and the longest allowed name must fit its place in every layout it
 
 from __future__ import annotations
 
-from ..catalog import Catalog
+from ..catalog import Catalog, Parts
+from ..i18n import _
 from ..layouts import DEFAULT_TEXTS, Layout
 from ..yamldoc import Document
 from . import fonts, text
@@ -18,7 +19,7 @@ WIDE = "鑫"
 
 def undrawable_message(chars: list[str]) -> str:
     shown = " ".join(f"'{c}' (U+{ord(c):04X})" for c in chars)
-    return f"has characters no poster font can draw: {shown}; replace or remove them"
+    return _("有海报字体写不出来的字：%(chars)s；换掉或删掉它们", chars=shown)
 
 
 def _glyphs(doc: Document, path, value: str | None) -> None:
@@ -36,22 +37,40 @@ def check_layout(layout: Layout, doc: Document) -> None:
 
 def check_catalog(catalog: Catalog, layouts: dict[str, Layout], doc: Document) -> None:
     """Add to ``doc`` every character, emoji and fit problem of ``catalog`` in ``layouts``."""
-    campaign = catalog.campaign
-    for key in ("title", "slogan", "brand", "footer"):
-        _glyphs(doc, ("campaign", key), getattr(campaign, key))
-    for i, category in enumerate(catalog.categories):
+    check_parts(Parts.of(catalog), layouts, doc)
+
+
+def check_parts(parts: Parts, layouts: dict[str, Layout], doc: Document) -> None:
+    """Proofread the well-formed parts of a catalog, even when other parts have problems.
+
+    Staff see every problem at once: a label too long for its card is reported beside a typo
+    elsewhere, not only after the typo is fixed.
+    """
+    campaign = parts.campaign
+    if campaign is not None:
+        for key in ("title", "slogan", "brand", "footer"):
+            _glyphs(doc, ("campaign", key), getattr(campaign, key))
+    for i, category in parts.categories.items():
         _glyphs(doc, ("categories", i, "label"), category.label)
-    for i, region in enumerate(catalog.regions):
+    for i, region in parts.regions.items():
         _glyphs(doc, ("regions", i, "label"), region.label)
-    for i, choice in enumerate(catalog.choices):
+    drawable = {}
+    for i, choice in parts.choices.items():
+        before = len(doc.problems)
         _glyphs(doc, ("choices", i, "label"), choice.label)
         _glyphs(doc, ("choices", i, "description"), choice.description)
         if not choice.icon_is_image:
             _check_emoji(doc, ("choices", i, "icon"), choice.icon)
-    if doc.problems:
-        return
-    for layout in reachable(catalog, layouts):
-        _check_fit(catalog, layout, doc)
+        if len(doc.problems) == before:
+            drawable[i] = choice
+    if campaign is not None:
+        targets = reachable_by(campaign, layouts)
+    else:  # the campaign has its own problems: check the labels against every layout
+        targets = sorted(layouts.values(), key=lambda lay: (lay.min_picks, lay.max_picks, lay.id))
+    for layout in targets:
+        if campaign is not None:
+            _check_campaign_fit(campaign, layout, doc)
+        _check_labels_fit(drawable, layout, doc)
 
 
 def _check_emoji(doc: Document, path, icon: str) -> None:
@@ -59,7 +78,11 @@ def _check_emoji(doc: Document, path, icon: str) -> None:
     if len(clusters) != 1 or not fonts.is_emoji_cluster(clusters[0]):
         doc.add(
             path,
-            f"icon {icon!r} must be exactly one emoji, or an image path like icons/noodles.png",
+            _(
+                '图标「%(icon)s」要么是一个 emoji（放进引号，比如 "🍜"），'
+                "要么是图片路径，比如 icons/noodles.png",
+                icon=icon,
+            ),
         )
     else:
         _glyphs(doc, path, icon)
@@ -67,12 +90,17 @@ def _check_emoji(doc: Document, path, icon: str) -> None:
 
 def reachable(catalog: Catalog, layouts: dict[str, Layout]) -> list[Layout]:
     """Return the layouts a poster of this catalog can end up in."""
-    rules = catalog.campaign.layout_rules
+    return reachable_by(catalog.campaign, layouts)
+
+
+def reachable_by(campaign, layouts: dict[str, Layout]) -> list[Layout]:
+    """Return the layouts a poster of this campaign's rules and pick limits can end up in."""
+    rules = campaign.layout_rules
     if rules.user_choice:
         wanted = set(layouts)
     else:
         wanted = {r.layout for r in rules.rules} | {rules.default}
-    low, high = catalog.campaign.min_picks, catalog.campaign.max_picks
+    low, high = campaign.min_picks, campaign.max_picks
     found = [
         layouts[k]
         for k in wanted
@@ -91,9 +119,7 @@ def _capacity(style) -> int:
     return per_line * style.max_lines
 
 
-def _check_fit(catalog: Catalog, layout: Layout, doc: Document) -> None:
-    campaign = catalog.campaign
-    where = f"in layout '{layout.id}'"
+def _check_campaign_fit(campaign, layout: Layout, doc: Document) -> None:
     for key, element in layout.texts().items():
         template = element.text or DEFAULT_TEXTS[key]
         for field in ("title", "slogan", "brand", "footer"):
@@ -103,27 +129,43 @@ def _check_fit(catalog: Catalog, layout: Layout, doc: Document) -> None:
                 if _too_long(element, filled):
                     doc.add(
                         ("campaign", field),
-                        f"does not fit the {key} line {where} even "
-                        f"at {element.smallest} px; keep it under about "
-                        f"{_capacity(element)} characters",
+                        _(
+                            "在「%(layout)s」排版里放不下，字号缩到 %(px)s px 也不行；"
+                            "请控制在大约 %(most)s 个字以内",
+                            layout=layout.label,
+                            px=element.smallest,
+                            most=_capacity(element),
+                        ),
                     )
         if "{name}" in template:
             worst = template.replace("{name}", WIDE * campaign.name_max_length)
             if _too_long(element, worst):
                 doc.add(
                     ("campaign", "name_max_length"),
-                    f"a name of "
-                    f"{campaign.name_max_length} characters does not fit the name line "
-                    f"{where}; allow at most about {_capacity(element)} characters",
+                    _(
+                        "%(count)s 个字的名字在「%(layout)s」排版里放不下；"
+                        "最多只能允许大约 %(most)s 个字",
+                        count=campaign.name_max_length,
+                        layout=layout.label,
+                        most=_capacity(element),
+                    ),
                 )
+
+
+def _check_labels_fit(choices: dict, layout: Layout, doc: Document) -> None:
     slots = layout.slots
-    for i, choice in enumerate(catalog.choices):
+    for i, choice in choices.items():
         if _too_long(slots.label, choice.label):
             doc.add(
                 ("choices", i, "label"),
-                f"'{choice.label}' does not fit its card {where} "
-                f"even at {slots.label.smallest} px in {slots.label.max_lines} line(s); "
-                f"keep labels under about {_capacity(slots.label)} characters",
+                _(
+                    "名称在「%(layout)s」排版的卡片里放不下（字号缩到 %(px)s px、"
+                    "排 %(lines)s 行也不行）；请缩短到大约 %(most)s 个字以内",
+                    layout=layout.label,
+                    px=slots.label.smallest,
+                    lines=slots.label.max_lines,
+                    most=_capacity(slots.label),
+                ),
             )
 
 

@@ -1,28 +1,168 @@
-// The catalog editor: checks the YAML as staff type (the same checks as `posterapp validate`),
-// lists every problem with its line (click to jump there), and previews posters on request.
+// The catalog editor. Checks the YAML as staff type (the same checks as `posterapp validate`),
+// lists every problem and warning by line and choice (click to jump there), and keeps the
+// draft on the server as they type, so that nothing is lost to an upload, a reload, an ended
+// session or a conflict with someone else's publish.
 (function () {
   "use strict";
   var source = document.getElementById("source");
   if (!source) return;
+  var form = document.getElementById("editor-form");
+  var account = form.dataset.account || "";
+  var baseInput = document.getElementById("base");
   var token = document.querySelector('meta[name="csrf-token"]').content;
   var check = document.getElementById("check");
   var summary = document.getElementById("check-summary");
   var list = document.getElementById("check-problems");
+  var warningList = document.getElementById("check-warnings");
+  var warningTitle = document.getElementById("warnings-title");
   var previews = document.getElementById("previews");
   var previewButton = document.getElementById("preview-button");
-  var timer = null, sent = 0;
+  var publishButton = document.getElementById("publish-button");
+  var gutter = document.getElementById("gutter");
+  var saveState = document.getElementById("save-state");
+  var sessionBox = document.getElementById("session-box");
+  var backupKey = "posterapp.draft." + account;
+  var timer = null, sent = 0, saved = source.value, saving = null, tabCaptured = true;
 
-  function post(url) {
+  // --- talking to the server ---------------------------------------------------------------
+
+  function Expired() { this.expired = true; }
+
+  function request(url, body, method) {
     return fetch(url, {
-      method: "POST",
+      method: method || "POST",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token },
-      body: JSON.stringify({ source: source.value }),
+      body: body === undefined ? undefined : JSON.stringify(body),
       credentials: "same-origin",
     }).then(function (response) {
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      return response.json();
+      if (response.status === 401) throw new Expired();
+      return response.json().then(function (data) {
+        data.status = response.status;
+        return data;
+      }, function () {
+        // Not JSON: a CSRF refusal after signing in elsewhere, or a proxy page.
+        if (response.status === 400) throw new Expired();
+        throw new Error("HTTP " + response.status);
+      });
     });
   }
+
+  function payload() {
+    return { source: source.value, base: Number(baseInput.value) };
+  }
+
+  function time(iso) {
+    var date = iso ? new Date(iso) : new Date();
+    return date.toLocaleTimeString("zh-CN", { hour12: false });
+  }
+
+  // --- drafts ------------------------------------------------------------------------------
+
+  function dirty() { return source.value !== saved; }
+
+  function backup() {
+    try {
+      localStorage.setItem(backupKey, JSON.stringify({ source: source.value, base: baseInput.value }));
+    } catch (e) { /* private mode: the text is still on the page */ }
+  }
+
+  function dropBackup() {
+    try { localStorage.removeItem(backupKey); } catch (e) { /* nothing to drop */ }
+  }
+
+  function save() {
+    if (!dirty() && !saving) return Promise.resolve();
+    var text = source.value;
+    saveState.textContent = "正在保存草稿…";
+    saving = request("/admin/api/draft", payload()).then(function (result) {
+      saving = null;
+      if (!result.ok) {
+        saveState.textContent = "草稿没有保存：" + ((result.error && result.error.message) || "请稍后再试");
+        backup();
+        return;
+      }
+      saved = text;
+      if (!dirty()) dropBackup();
+      saveState.textContent = "草稿已保存 " + time(result.updated_at);
+      saveState.dataset.savedAt = time(result.updated_at);
+    }, function (error) {
+      saving = null;
+      backup();
+      if (error && error.expired) expired();
+      else saveState.textContent = "草稿暂时没存上（网络问题？），内容还在这里，稍后会再试。";
+    });
+    return saving;
+  }
+
+  function expired() {
+    backup();
+    document.getElementById("session-saved").textContent = saveState.dataset.savedAt || "（这次打开页面后还没有保存过）";
+    sessionBox.hidden = false;
+    check.classList.remove("ok");
+    check.classList.add("failed");
+    summary.textContent = "登录已过期：没有检查，也没有保存。请重新登录后点“继续保存”。";
+    saveState.textContent = "修改还没存到服务器（登录已过期）";
+  }
+
+  function resume() {
+    request("/admin/api/draft", undefined, "GET").then(function (result) {
+      token = result.csrf_token;
+      document.querySelector('meta[name="csrf-token"]').content = token;
+      document.querySelectorAll('input[name="csrf_token"]').forEach(function (input) { input.value = token; });
+      sessionBox.hidden = true;
+      check.classList.remove("failed");
+      saved = null;  // save whatever is on the page now
+      save().then(validate);
+    }, function (error) {
+      if (error && error.expired) {
+        summary.textContent = "还没有重新登录：请先在新窗口登录，再点“继续保存”。";
+      }
+    });
+  }
+
+  function restoreBackup() {
+    var kept = null;
+    try { kept = JSON.parse(localStorage.getItem(backupKey) || "null"); } catch (e) { kept = null; }
+    if (!kept || typeof kept.source !== "string" || kept.source === source.value) {
+      dropBackup();
+      return;
+    }
+    source.value = kept.source;
+    if (kept.base) baseInput.value = kept.base;
+    saveState.textContent = "已恢复上次没来得及保存到服务器的修改，正在保存…";
+    saved = null;
+    save();
+  }
+
+  // --- the text box: line numbers, Tab -----------------------------------------------------
+
+  function numberLines() {
+    var count = source.value.split("\n").length;
+    if (gutter.dataset.count === String(count)) return;
+    var out = [];
+    for (var i = 1; i <= count; i++) out.push(i);
+    gutter.textContent = out.join("\n") + "\n";
+    gutter.dataset.count = String(count);
+  }
+
+  source.addEventListener("scroll", function () { gutter.scrollTop = source.scrollTop; });
+  source.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { tabCaptured = false; return; }
+    if (event.key !== "Tab" || !tabCaptured || event.ctrlKey || event.altKey || event.metaKey) return;
+    event.preventDefault();
+    var start = source.selectionStart, end = source.selectionEnd;
+    if (event.shiftKey) {
+      var lineStart = source.value.lastIndexOf("\n", start - 1) + 1;
+      if (source.value.substr(lineStart, 2) === "  ") {
+        source.setRangeText("", lineStart, lineStart + 2, "end");
+        source.setSelectionRange(Math.max(lineStart, start - 2), Math.max(lineStart, end - 2));
+      }
+    } else {
+      source.setRangeText("  ", start, end, "end");
+    }
+    source.dispatchEvent(new Event("input"));
+  });
+  source.addEventListener("focus", function () { tabCaptured = true; });
 
   function jumpTo(line) {
     var lines = source.value.split("\n");
@@ -30,40 +170,72 @@
     for (var i = 0; i < line - 1 && i < lines.length; i++) start += lines[i].length + 1;
     source.focus();
     source.setSelectionRange(start, start + (lines[line - 1] || "").length);
-    source.scrollTop = Math.max(0, (line - 5) * 20);
+    var height = parseFloat(getComputedStyle(source).lineHeight) || 20;
+    source.scrollTop = Math.max(0, (line - 5) * height);
   }
 
-  function show(result) {
-    list.textContent = "";
-    check.classList.toggle("ok", result.ok);
-    summary.textContent = result.ok ? result.summary : result.problems.length + " 个问题需要修改：";
-    result.problems.forEach(function (problem) {
+  // --- checking ----------------------------------------------------------------------------
+
+  function problemList(target, problems) {
+    target.textContent = "";
+    problems.forEach(function (problem) {
       var item = document.createElement("li");
       var button = document.createElement("button");
       button.type = "button";
-      button.textContent = "第 " + problem.line + " 行 " + (problem.path ? problem.path + "：" : "") +
-        problem.message;
-      button.addEventListener("click", function () { jumpTo(problem.line); });
+      button.textContent = (problem.where ? problem.where + "：" : "") + problem.message;
+      if (problem.line) button.addEventListener("click", function () { jumpTo(problem.line); });
       item.appendChild(button);
-      list.appendChild(item);
+      target.appendChild(item);
     });
+  }
+
+  function show(result) {
+    var problems = result.problems || [], warnings = result.warnings || [];
+    check.classList.remove("failed");
+    check.classList.toggle("ok", !!result.ok);
+    summary.textContent = result.ok
+      ? result.summary
+      : (result.message || problems.length + " 个问题需要修改（改好之前不能发布）：");
+    problemList(list, problems);
+    problemList(warningList, warnings);
+    warningTitle.hidden = !warnings.length;
   }
 
   function validate() {
     var mine = ++sent;
     summary.textContent = "正在检查…";
-    post("/admin/api/validate").then(function (result) {
+    return request("/admin/api/validate", payload()).then(function (result) {
       if (mine === sent) show(result);
-    }, function () {
-      summary.textContent = "检查失败：请确认仍处于登录状态，然后刷新页面。";
+    }, function (error) {
+      if (error && error.expired) { expired(); return; }
+      check.classList.remove("ok");
+      check.classList.add("failed");
+      summary.textContent = "这次没有检查成功（网络问题？），修改还在；稍后会再检查。";
     });
   }
+
+  source.addEventListener("input", function () {
+    numberLines();
+    saveState.textContent = "有修改，马上自动保存…";
+    clearTimeout(timer);
+    timer = setTimeout(function () { save(); validate(); }, 600);
+  });
+
+  window.addEventListener("beforeunload", function (event) {
+    if (!dirty()) return undefined;
+    backup();
+    event.preventDefault();
+    event.returnValue = "";
+    return "";
+  });
+
+  // --- preview -----------------------------------------------------------------------------
 
   function preview() {
     previewButton.disabled = true;
     previewButton.textContent = "正在生成预览…";
-    post("/admin/api/preview").then(function (result) {
-      show(result.ok ? { ok: true, problems: [], summary: summary.textContent } : result);
+    request("/admin/api/preview", payload()).then(function (result) {
+      if (!result.ok) show(result);
       previews.textContent = "";
       (result.previews || []).forEach(function (item) {
         var figure = document.createElement("figure");
@@ -77,18 +249,180 @@
         figure.appendChild(caption);
         previews.appendChild(figure);
       });
-    }).catch(function () {
-      previews.textContent = "预览失败，请稍后再试。";
+    }).catch(function (error) {
+      if (error && error.expired) expired();
+      else previews.textContent = "预览失败，请稍后再试。";
     }).then(function () {
       previewButton.disabled = false;
       previewButton.textContent = "预览海报";
     });
   }
-
-  source.addEventListener("input", function () {
-    clearTimeout(timer);
-    timer = setTimeout(validate, 500);
-  });
   previewButton.addEventListener("click", preview);
+
+  // --- publishing and conflicts ------------------------------------------------------------
+
+  var conflictBox = document.getElementById("conflict");
+  var conflictChunks = document.getElementById("conflict-chunks");
+  var conflictApply = document.getElementById("conflict-apply");
+  var conflictLeft = document.getElementById("conflict-left");
+  var pending = null;
+
+  function column(title, text) {
+    var div = document.createElement("div");
+    var heading = document.createElement("h3");
+    heading.textContent = title;
+    var pre = document.createElement("pre");
+    pre.textContent = text || "（这里没有内容）";
+    div.appendChild(heading);
+    div.appendChild(pre);
+    return div;
+  }
+
+  function choice(name, value, words) {
+    var label = document.createElement("label");
+    var input = document.createElement("input");
+    input.type = "radio";
+    input.name = name;
+    input.value = value;
+    input.addEventListener("change", countChoices);
+    label.appendChild(input);
+    label.appendChild(document.createTextNode(" " + words));
+    return label;
+  }
+
+  function countChoices() {
+    var open = 0;
+    pending.chunks.forEach(function (chunk, index) {
+      if (chunk.conflict && !conflictChunks.querySelector('input[name="c' + index + '"]:checked')) open++;
+    });
+    conflictApply.disabled = open > 0;
+    conflictLeft.textContent = open ? "还有 " + open + " 处没选" : "都选好了";
+  }
+
+  function showConflict(result) {
+    var found = result.conflict;
+    conflictBox.hidden = false;
+    document.getElementById("conflict-message").textContent = result.message;
+    conflictChunks.textContent = "";
+    pending = found;
+    if (!found.conflicts) {
+      source.value = found.merged;
+      baseInput.value = found.live;
+      numberLines();
+      conflictApply.hidden = true;
+      conflictLeft.textContent = "";
+      saved = null;
+      save();
+      validate();
+      return;
+    }
+    conflictApply.hidden = false;
+    var number = 0;
+    found.chunks.forEach(function (chunk, index) {
+      if (!chunk.conflict) return;
+      number++;
+      var item = document.createElement("li");
+      item.className = "conflict-chunk";
+      var heading = document.createElement("p");
+      heading.textContent = "第 " + number + " 处：你和别人都改了这里";
+      var columns = document.createElement("div");
+      columns.className = "three-way";
+      columns.appendChild(column("原来的", chunk.base));
+      columns.appendChild(column("你的", chunk.mine));
+      columns.appendChild(column("别人发布的", chunk.theirs));
+      var choices = document.createElement("div");
+      choices.className = "conflict-choices";
+      choices.appendChild(choice("c" + index, "mine", "用我的"));
+      choices.appendChild(choice("c" + index, "theirs", "用别人的"));
+      choices.appendChild(choice("c" + index, "both", "两个都要（我的在前）"));
+      item.appendChild(heading);
+      item.appendChild(columns);
+      item.appendChild(choices);
+      conflictChunks.appendChild(item);
+    });
+    countChoices();
+    conflictBox.scrollIntoView({ block: "start" });
+  }
+
+  conflictApply.addEventListener("click", function () {
+    var text = pending.chunks.map(function (chunk, index) {
+      if (!chunk.conflict) return chunk.text;
+      var picked = conflictChunks.querySelector('input[name="c' + index + '"]:checked').value;
+      if (picked === "mine") return chunk.mine;
+      if (picked === "theirs") return chunk.theirs;
+      return chunk.mine + chunk.theirs;
+    }).join("");
+    source.value = text;
+    baseInput.value = pending.live;
+    numberLines();
+    conflictChunks.textContent = "";
+    conflictApply.hidden = true;
+    conflictLeft.textContent = "";
+    document.getElementById("conflict-message").textContent =
+      "已按你的选择合并到编辑框（草稿已保存）。请检查一遍，再点发布。";
+    saved = null;
+    save();
+    validate();
+  });
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    clearTimeout(timer);
+    publishButton.disabled = true;
+    publishButton.textContent = "正在发布…";
+    request("/admin/api/publish", payload()).then(function (result) {
+      if (result.ok) {
+        saved = source.value;
+        dropBackup();
+        window.location.assign(result.next);
+        return;
+      }
+      if (result.status === 409) { showConflict(result); return; }
+      show({
+        ok: false,
+        message: result.message || (result.error && result.error.message),
+        problems: result.problems || [],
+        warnings: [],
+      });
+      check.scrollIntoView({ block: "nearest" });
+    }, function (error) {
+      if (error && error.expired) expired();
+      else summary.textContent = "发布没有成功（网络问题？），修改还在；请稍后再试。";
+    }).then(function () {
+      publishButton.disabled = false;
+      publishButton.textContent = "发布";
+    });
+  });
+
+  // --- uploads and discarding keep the draft -----------------------------------------------
+
+  var uploadForm = document.getElementById("upload-form");
+  if (uploadForm) {
+    uploadForm.addEventListener("submit", function (event) {
+      if (!dirty()) return;
+      event.preventDefault();
+      save().then(function () {
+        if (!dirty()) uploadForm.submit();
+      });
+    });
+  }
+
+  var discard = document.getElementById("discard-button");
+  if (discard) {
+    discard.addEventListener("click", function () {
+      if (!window.confirm("放弃草稿后，你没发布的修改都会删掉，确定吗？")) return;
+      request("/admin/api/draft/discard", {}).then(function (result) {
+        source.value = result.source;
+        baseInput.value = result.base;
+        saved = source.value;
+        dropBackup();
+        window.location.reload();
+      }, function (error) { if (error && error.expired) expired(); });
+    });
+  }
+
+  document.getElementById("resume-button").addEventListener("click", resume);
+  numberLines();
+  restoreBackup();
   validate();
 })();

@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
         render_budget=float(app.config["RENDER_BUDGET"]),
     )
     site.ensure_published(Path(app.config["CATALOG"]))
+    report_catalog_file(app, store, Path(app.config["CATALOG"]))
     app.extensions["posterapp"] = site
     console = flag(app.config["CONSOLE"])
     if flag(app.config["PRODUCTION"]):
@@ -69,6 +70,31 @@ def init_app(app: Flask) -> None:
     if console:
         for blueprint in (auth.bp, editor.bp, numbers.bp, accounts.bp):
             app.register_blueprint(blueprint)
+
+
+def report_catalog_file(app: Flask, store: Store, path: Path) -> None:
+    """Say at start-up when the catalog file is not what is live, and how to publish it.
+
+    The live catalog is what staff published (in the console or with ``posterapp publish``);
+    editing the file on the server changes nothing until it is published, which surprises
+    people who expect a restart to pick it up.
+    """
+    live = store.live()
+    try:
+        text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+    except (OSError, UnicodeDecodeError):
+        return
+    if live is None or live.source == text:
+        return
+    app.logger.warning(
+        "目录文件 %s 和正在使用的目录（#%s，%s 发布）不一样：改这个文件不会自动生效。"
+        "要让它上线，请运行 posterapp publish %s（会先检查，并记入版本历史）；"
+        "或者在后台“编辑目录”里修改后发布。",
+        path,
+        live.id,
+        live.who,
+        path,
+    )
 
 
 def flag(value) -> bool:
