@@ -3,6 +3,7 @@ the older-database upgrade, and who may read /metrics."""
 
 from __future__ import annotations
 
+import atexit
 import re
 import shutil
 import tempfile
@@ -24,6 +25,7 @@ PEOPLE = {"viewer": "vi.ew", "editor": "ed.it", "publisher": "pub.li", "admin": 
 # The app is made while collecting, so the route test below is parametrised by its own
 # url_map: a console route added without a role entry shows up as a failing case.
 _DATA = Path(tempfile.mkdtemp(prefix="posterapp-accounts-"))
+atexit.register(shutil.rmtree, _DATA, True)  # also when this module is deselected
 
 
 def _make_app():
