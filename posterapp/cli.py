@@ -484,11 +484,17 @@ def unlock(ctx: Context, name: str) -> None:
 )
 @click.pass_obj
 def purge(ctx: Context, before) -> None:
-    """Delete old events, service clicks and sign-in attempts (posters stay)."""
+    """Delete old events, service clicks, sign-ins and audit entries (posters stay)."""
     shanghai = dt.timezone(dt.timedelta(hours=8))
     moment = before.replace(tzinfo=shanghai)
     removed = ctx.store.purge_before(moment)
-    words = {"events": "事件", "service_clicks": "服务点击", "login_attempts": "登录记录"}
+    words = {
+        "events": "事件",
+        "service_clicks": "服务点击",
+        "login_attempts": "登录记录",
+        "audit_log": "操作记录",
+        "staff_sessions": "过期的登录会话",
+    }
     done = "，".join(f"{words[k]} {n} 条" for k, n in removed.items())
     click.echo(f"已删除北京时间 {before:%Y-%m-%d} 之前的记录：{done}。海报本身都还在。")
 

@@ -423,7 +423,7 @@ class Store:
             )
 
     def purge_before(self, moment: dt.datetime) -> dict[str, int]:
-        """Delete events, service clicks and sign-in attempts older than ``moment``.
+        """Delete events, service clicks, sign-ins, audit entries and sessions before ``moment``.
 
         Posters themselves stay: their share pages and images are what people shared.
         Return how many rows went from each table.
@@ -431,7 +431,8 @@ class Store:
         removed = {}
         moment = moment.astimezone(dt.UTC)  # stored in UTC (SQLite compares them as text)
         with self.engine.begin() as db:
-            for table in (events, service_clicks, login_attempts):
+            # Sessions older than the moment are long past their 12 hours too.
+            for table in (events, service_clicks, login_attempts, audit_log, staff_sessions):
                 result = db.execute(table.delete().where(table.c.created_at < moment))
                 removed[table.name] = result.rowcount
         return removed

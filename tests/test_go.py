@@ -124,7 +124,7 @@ def test_purge_deletes_old_events_and_clicks_but_keeps_posters(tmp_path, runner)
         env={"POSTERAPP_DATABASE_URL": url},
     )
     assert result.exit_code == 0, result.output
-    assert "事件 1 条，服务点击 1 条，登录记录 0 条" in result.output
+    assert "事件 1 条，服务点击 1 条，登录记录 0 条，操作记录 0 条" in result.output
     store = Store(url)
     try:
         assert store.event_counts()["scan"] == 1
