@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
 import re
+import unicodedata
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
 
 import resvg_py
-from PIL import Image
+from PIL import Image, ImageOps
 
 UPLOADS = "uploads/"
 RASTER_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
@@ -261,3 +264,128 @@ class _SvgReader:
             f"的 <{tag}> 引用了外部资源 “{shown}”（图标必须自成一体，只能引用文件内的 #id "
             "或内嵌的 PNG/JPEG/WebP 图片）"
         )
+
+
+# Console uploads ----------------------------------------------------------------------------
+# Staff upload icons from their phones and laptops: any name (Chinese too), photos of several
+# megabytes. An upload is stored under the hash of what is kept (so two different files never
+# share a name and the same file is stored once), shown under its own name, and a large
+# picture is made small enough to be an icon instead of being refused.
+
+UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+UPLOAD_MAX_PIXELS = 50_000_000  # a 48-megapixel phone photo; decoded only after downscaling
+UPLOAD_NAME_MAX = 192  # characters of a shown name
+ICON_SIDE = 1024
+WEBP_QUALITY = 88
+SUFFIX_OF_FORMAT = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded image made ready to store: its shown name, its bytes and its path."""
+
+    name: str
+    data: bytes
+    path: str
+    original_size: tuple[int, int] | None = None  # set when the picture was made smaller
+    size: tuple[int, int] | None = None
+
+
+def shown_name(filename: str) -> str:
+    """Return the file's own name without any folders, as staff will recognise it."""
+    name = unicodedata.normalize("NFC", filename.replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    return name or "图片"
+
+
+def upload_path(data: bytes, suffix: str) -> str:
+    return f"{UPLOADS}{hashlib.sha256(data).hexdigest()[:16]}.{suffix}"
+
+
+def prepare_upload(filename: str, data: bytes) -> Upload:
+    """Check an uploaded image, shrinking a large picture to an icon; raise AssetError if bad."""
+    name = shown_name(filename)
+    suffix = Path(name).suffix.lower()
+    if suffix and suffix not in IMAGE_SUFFIXES:
+        raise AssetError(f"{name!r} must be a PNG, JPEG or WebP image (or an SVG drawing)")
+    if len(data) > UPLOAD_MAX_BYTES:
+        raise AssetError(too_large_message(len(data)))
+    if suffix == SVG_SUFFIX:
+        check_icon(name, data)
+        return Upload(name, data, upload_path(data, "svg"))
+    image = _open_upload(name, data)
+    with image:
+        width, height = image.size
+        if image.format not in SUFFIX_OF_FORMAT:
+            raise AssetError(f"{name} is a {image.format} file; use PNG, JPEG or WebP")
+        turned = _orientation(image) not in (None, 1)
+        small = len(data) <= ICON_MAX_BYTES and width * height <= ICON_MAX_PIXELS
+        if small and not turned:
+            check_picture(name, data)
+            return Upload(
+                name, data, upload_path(data, SUFFIX_OF_FORMAT[image.format]), size=(width, height)
+            )
+        try:
+            data, suffix, size = _shrink(image)
+        except Exception as exc:  # noqa: BLE001 - any decoder failure means the same to staff
+            raise AssetError(f"{name} is not a readable image ({exc.__class__.__name__})") from None
+    check_picture(name, data)
+    return Upload(name, data, upload_path(data, suffix), (width, height), size)
+
+
+def too_large_message(size: int) -> str:
+    return (
+        f"文件有 {size / 1024 / 1024:.1f} MB，太大了：上传的图片最大 "
+        f"{UPLOAD_MAX_BYTES // 1024 // 1024} MB。请先用手机或电脑压缩一下再上传。"
+    )
+
+
+def _open_upload(name: str, data: bytes) -> Image.Image:
+    """Open a picture reading only its header; refuse one that claims too many pixels."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise AssetError(_too_many_pixels(name, None)) from None
+    except Exception as exc:  # noqa: BLE001 - any decoder failure means the same to staff
+        raise AssetError(f"{name} is not a readable image ({exc.__class__.__name__})") from None
+    width, height = image.size
+    if width * height > UPLOAD_MAX_PIXELS:
+        image.close()
+        raise AssetError(_too_many_pixels(name, (width, height)))
+    return image
+
+
+def _too_many_pixels(name: str, size: tuple[int, int] | None) -> str:
+    claimed = f"有 {size[0]}×{size[1]} 像素" if size else "声称有极多像素"
+    return (
+        f"{name} {claimed}，太大了：上传的图片最多 {UPLOAD_MAX_PIXELS // 10_000:,} 万像素"
+        "（手机拍的照片都没问题）。请先缩小再上传。"
+    )
+
+
+def _orientation(image: Image.Image) -> int | None:
+    try:
+        return image.getexif().get(0x0112)
+    except Exception:  # noqa: BLE001 - a broken EXIF block only means no rotation
+        return None
+
+
+def _shrink(image: Image.Image) -> tuple[bytes, str, tuple[int, int]]:
+    """Return the picture upright, at most ICON_SIDE pixels a side, as PNG or WebP."""
+    if image.format == "JPEG":
+        image.draft("RGB", (ICON_SIDE, ICON_SIDE))  # decode at a fraction of the size
+    picture = ImageOps.exif_transpose(image)
+    picture.thumbnail((ICON_SIDE, ICON_SIDE), Image.Resampling.LANCZOS)
+    clear = picture.mode in {"RGBA", "LA", "PA"} or "transparency" in picture.info
+    out = io.BytesIO()
+    if clear:
+        picture = picture.convert("RGBA")
+        picture.save(out, format="PNG", optimize=True)
+        if out.tell() <= ICON_MAX_BYTES:
+            return out.getvalue(), "png", picture.size
+        out = io.BytesIO()
+    else:
+        picture = picture.convert("RGB")
+    picture.save(out, format="WEBP", quality=WEBP_QUALITY, method=4)
+    return out.getvalue(), "webp", picture.size

@@ -101,7 +101,12 @@ class Studio:
 
     def publish(self, text: str, who: str, base: int) -> Publication:
         """Publish catalog YAML as the new live version, unless someone else published first."""
-        publication = self.store.publish(self.load_text(text), text, who=who, base=base)
+        version = self.load_text(text)
+        live = self.store.live()
+        if live is not None and live.version == version.version and live.source == text:
+            # A second entry in the history that changes nothing would only confuse.
+            raise Conflict(_("和现在线上的版本完全一样，不用再发布；改动一些内容后再发布吧"))
+        publication = self.store.publish(version, text, who=who, base=base)
         self._live = None
         return publication
 
@@ -110,6 +115,11 @@ class Studio:
         earlier = self.store.publication(publication_id)
         if earlier is None:
             raise SelectionError(f"no publication #{publication_id}", field="publication")
+        live = self.store.live()
+        if live is not None and live.version == earlier.version:
+            raise Conflict(
+                _("第 %(id)s 号发布的版本和现在线上的完全一样，不用回滚", id=publication_id)
+            )
         version = self.store.load_version(earlier.version)
         publication = self.store.publish(version, earlier.source, who, base=base, kind="rollback")
         self._live = None

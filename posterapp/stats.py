@@ -327,7 +327,10 @@ def to_text(figures: dict) -> str:
     table("Picked together", [(" + ".join(p["labels"]), p["count"]) for p in figures["top_pairs"]])
     table("Picks by category", [(c["label"], c["count"]) for c in figures["by_category"]])
     table("Posters by the maker's city", [(c["label"], c["count"]) for c in figures["by_city"]])
-    table("Picks by the choice's city", [(c["label"], c["count"]) for c in figures["by_choice_city"]])
+    table(
+        "Picks by the choice's city",
+        [(c["label"], c["count"]) for c in figures["by_choice_city"]],
+    )
     table("Posters by day", [(d["day"], d["posters"]) for d in figures["by_day"]])
     table("Posters by hour", [(f"{h:02d}:00", n) for h, n in enumerate(figures["by_hour"])])
     return "\n".join(lines) + "\n"

@@ -280,6 +280,7 @@ def test_bad_icon_uploads_are_refused(staff_client, site, name, data, words):
         content_type="multipart/form-data",
         follow_redirects=True,
     )
+    response.close()  # a refusal is no redirect: close the spooled upload here
     assert words in response.get_data(as_text=True)
     assert f"uploads/{name}" not in site.store.upload_paths()
 

@@ -19,7 +19,10 @@ from ..i18n import _
 # Bytes a request body may have, by the first matching path prefix (the rest: the app's
 # MAX_CONTENT_LENGTH, 2 MB, for catalogs and icons in the console).
 API_BODY_LIMIT = 64 * 1024  # a poster request is a few hundred bytes
-BODY_LIMITS = (("/api/", API_BODY_LIMIT),)
+# An icon upload in the console may be a phone photo of up to 10 MB (made small on arrival);
+# the room above that is for the form around the file, so a 10 MB file is never a 413.
+UPLOAD_BODY_LIMIT = 10 * 1024 * 1024 + 256 * 1024
+BODY_LIMITS = (("/api/", API_BODY_LIMIT), ("/admin/uploads", UPLOAD_BODY_LIMIT))
 PICKER_FORM_LIMIT = 16 * 1024  # the picker's form: at most a dozen ids, a name, a city
 DRAIN_LIMIT = 1024 * 1024  # how much of a too-large chunked body is read to answer cleanly
 
