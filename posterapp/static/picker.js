@@ -135,7 +135,7 @@
       form.dataset.step = step;
       markStep(step);
       if (step === 2) {
-        window.scrollTo(0, $("step-2").offsetTop - 8);
+        window.scrollTo(0, 0); // the header is folded to its step indicator
         refreshPreview(true);
         if (focus) $("step-2").focus({ preventScroll: true });
       } else {
@@ -143,6 +143,7 @@
       }
     }
     function markStep(step) {
+      document.body.setAttribute("data-step", step); // step two folds the header away
       [1, 2].forEach(function (i) {
         if (i === step) $("step-mark-" + i).setAttribute("aria-current", "step");
         else $("step-mark-" + i).removeAttribute("aria-current");
