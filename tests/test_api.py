@@ -237,7 +237,8 @@ def test_a_scan_is_counted_and_opens_the_share_page(client, studio):
     poster_id = make(client)["id"]
     response = client.get(f"/q/{poster_id}")
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/s/{poster_id}"
+    # The share page it opens is the same visit: not a share view as well.
+    assert response.headers["Location"] == f"/s/{poster_id}?from=scan"
     assert studio.store.event_counts(poster_id)["scan"] == 1
 
 
@@ -278,6 +279,6 @@ def test_openapi_describes_what_the_api_returns(client):
     links = spec["components"]["schemas"]["PosterLinks"]
     assert set(links["required"]) == set(make(client))
     request = spec["components"]["schemas"]["PosterRequest"]
-    assert set(request["properties"]) == {"choices", "name", "layout", "ref"}
+    assert set(request["properties"]) == {"choices", "name", "layout", "ref", "city"}
     catalog = spec["components"]["schemas"]["Catalog"]
     assert set(catalog["required"]) == set(client.get("/api/catalog").get_json())

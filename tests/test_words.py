@@ -168,8 +168,8 @@ API_ERRORS = [
     ),
     pytest.param(
         api_post({"choices": PICKS, "colour": "red"}), 422, "invalid_selection", "colour",
-        "不认识「colour」这一项，可以发送的有「choices」、「name」、「layout」、「ref」",
-        "We don't know “colour”. You can send “choices”, “name”, “layout”, “ref”.",
+        "不认识「colour」这一项，可以发送的有「choices」、「name」、「layout」、「ref」、「city」",
+        "We don't know “colour”. You can send “choices”, “name”, “layout”, “ref”, “city”.",
         id="unknown-field",
     ),
     pytest.param(

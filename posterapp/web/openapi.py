@@ -139,6 +139,11 @@ SCHEMAS = {
             "name": {**NULLABLE_TEXT, "description": "the name printed on the poster"},
             "layout": {**NULLABLE_TEXT, "description": "a layout id, where the campaign allows"},
             "ref": {**NULLABLE_TEXT, "description": "id of the poster that brought this user"},
+            "city": {
+                **NULLABLE_TEXT,
+                "description": "where the user is: a region id of the catalog (its regions), "
+                "counted in the campaign's numbers by city",
+            },
         },
     },
     "PosterLinks": {
