@@ -45,14 +45,6 @@ bp = Blueprint("editor", __name__, url_prefix="/admin")
 bp.before_request(require_staff)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-# The media library's routes in the console's role table (web/auth.py keeps the rest of it).
-try:
-    from .auth import CONSOLE_ROLES
-except ImportError:  # a console without roles: signing in is enough
-    CONSOLE_ROLES = {}
-for _endpoint in ("editor.uploads", "editor.upload_file", "editor.delete_upload"):
-    CONSOLE_ROLES.setdefault(_endpoint, "editor")
-
 PREVIEW_SIZE = (432, 768)  # 40 % of the poster: sharp enough to read on a laptop
 
 
