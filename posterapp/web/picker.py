@@ -70,7 +70,15 @@ def page(error: SelectionError | None = None, status: int = 200):
             referrer=referrer,
             error=error,
             nationwide=NATIONWIDE,
-            preview=preview_query(version, picks, form.get("name", ""), form.get("layout", "")),
+            # After an error the preview leaves out what was refused, so it still draws.
+            preview=None
+            if error and error.field not in ("name", "layout")
+            else preview_query(
+                version,
+                picks,
+                "" if error else form.get("name", ""),
+                "" if error else form.get("layout", ""),
+            ),
         ),
         status,
     )
