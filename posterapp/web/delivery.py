@@ -83,15 +83,17 @@ def accepts_gzip() -> bool:
 
 
 def send_static(found: StaticFile, cache_control: str) -> Response:
-    etag = f'"{found.etag}"'
-    if found.etag in request.if_none_match:
+    squeezed = found.gzipped is not None and accepts_gzip()
+    # Two encodings are two representations: each gets its own ETag.
+    etag = f"{found.etag}-gz" if squeezed else found.etag
+    if etag in request.if_none_match:
         response = Response(status=304)
-    elif found.gzipped is not None and accepts_gzip():
+    elif squeezed:
         response = Response(found.gzipped, mimetype=found.mimetype)
         response.headers["Content-Encoding"] = "gzip"
     else:
         response = Response(found.body, mimetype=found.mimetype)
-    response.headers["ETag"] = etag
+    response.headers["ETag"] = f'"{etag}"'
     response.headers["Cache-Control"] = cache_control
     if found.gzipped is not None:
         response.vary.add("Accept-Encoding")
