@@ -53,12 +53,17 @@ class Problem:
             "severity": self.severity,
             "subject": self.subject,
             "where": self.where,
+            "text": self.text,
         }
 
-    def __str__(self) -> str:
+    @property
+    def text(self) -> str:
+        """Say where and what, as one line a person reads: 第 127 行（…）：引号没有闭合."""
         where = self.where
-        text = _("%(where)s：%(text)s", where=where, text=self.message) if where else self.message
-        return f"{self.file} {text}"
+        return _("%(where)s：%(text)s", where=where, text=self.message) if where else self.message
+
+    def __str__(self) -> str:
+        return f"{self.file} {self.text}"
 
 
 class PosterappError(Exception):

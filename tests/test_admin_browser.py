@@ -37,7 +37,7 @@ def test_edit_preview_publish(browser, console_server, viewport):
         else ("过早就要热干面", "过早吃碗热干面")
     )
     # Playwright's wait_for_function evaluates strings, which the pages' CSP rightly forbids.
-    context = browser.new_context(viewport=viewport, bypass_csp=True)
+    context = browser.new_context(viewport=viewport, bypass_csp=True, locale="zh-CN")
     page = context.new_page()
     page.goto(console_server + "/admin/catalog")
     assert "/admin/login" in page.url  # the console needs a login
@@ -63,7 +63,8 @@ def test_edit_preview_publish(browser, console_server, viewport):
     # A mistake is shown with its line before anything is published.
     source.fill(text.replace(f"label: {old}", "label: no\n    lable: x"))
     page.wait_for_function("document.querySelectorAll('#check-problems li').length > 0")
-    assert "unknown key 'lable'" in page.locator("#check-problems").inner_text()
+    problems = page.locator("#check-problems").inner_text()
+    assert "行（选项「no」）：没有 lable 这一项，是不是想写 label？" in problems
     source.fill(text.replace(f"label: {old}", f"label: {new}"))
 
     page.click("#publish-button")
@@ -86,3 +87,110 @@ def test_edit_preview_publish(browser, console_server, viewport):
             break
         time.sleep(0.2)
     assert labels["wuhan-hot-dry-noodles"] == new
+
+
+def sign_in(context, url):
+    page = context.new_page()
+    page.goto(url + "/admin/catalog")
+    page.fill("input[name=name]", NAME)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/admin/catalog")
+    page.wait_for_function("document.getElementById('check-summary').textContent !== '正在检查…'")
+    return page
+
+
+def saved(page):
+    page.wait_for_function(
+        "document.getElementById('save-state').textContent.startsWith('草稿已保存')"
+    )
+
+
+def test_a_draft_survives_a_reload_and_an_ended_session(browser, console_server):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="zh-CN"
+    )
+    page = sign_in(context, console_server)
+    source = page.locator("#source")
+    text = source.input_value()
+    source.fill(text.replace("label: 买一袋金陵大肉包", "label: 买两袋金陵大肉包"))
+    saved(page)
+    page.reload()
+    assert "label: 买两袋金陵大肉包" in page.locator("#source").input_value()
+    assert page.locator("#draft-note").is_visible()
+    # Let the page's first check finish: its answer would set the session cookie again.
+    page.wait_for_function(
+        "document.getElementById('check-summary').textContent.startsWith('没有问题')"
+    )
+    page.wait_for_load_state("networkidle")
+
+    # The session ends (cookies gone): the next save says so in red and keeps the text.
+    context.clear_cookies()
+    source = page.locator("#source")
+    later = source.input_value().replace("label: 买两袋金陵大肉包", "label: 买三袋金陵大肉包")
+    source.fill(later)
+    page.wait_for_selector("#session-box:not([hidden])")
+    assert "登录已过期" in page.locator("#check-summary").inner_text()
+    assert page.locator("#check").get_attribute("class") == "check failed"
+    assert page.locator("#source").input_value() == later
+    # Sign in again in another tab, come back, carry on: the text reaches the server.
+    other = sign_in(context, console_server)
+    other.close()
+    page.click("#resume-button")
+    saved(page)
+    assert page.locator("#session-box").is_hidden()
+    again = context.new_page()
+    again.goto(console_server + "/admin/catalog")
+    assert "label: 买三袋金陵大肉包" in again.locator("#source").input_value()
+    # Give the draft up, so other tests start from the live catalog.
+    again.on("dialog", lambda dialog: dialog.accept())
+    again.click("#discard-button")
+    again.wait_for_load_state()
+    context.close()
+
+
+def test_a_stale_publish_is_merged_in_the_page(browser, console_server):
+    mine = browser.new_context(
+        viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="zh-CN"
+    )
+    theirs = browser.new_context(
+        viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="zh-CN"
+    )
+    page = sign_in(mine, console_server)
+    text = page.locator("#source").input_value()
+    page.locator("#source").fill(
+        text.replace("label: 吃甜甜的周氏梅花糕", "label: 吃一块周氏梅花糕")
+    )
+    saved(page)
+    # Someone else (another machine, same account here) publishes a different line first.
+    other = sign_in(theirs, console_server)
+    other.on("dialog", lambda dialog: dialog.accept())
+    if other.locator("#discard-button").count():
+        other.click("#discard-button")
+        other.wait_for_load_state()
+        other.wait_for_function(
+            "document.getElementById('check-summary').textContent !== '正在检查…'"
+        )
+    theirs_text = other.locator("#source").input_value()
+    assert "吃甜甜的周氏梅花糕" in theirs_text
+    other.locator("#source").fill(
+        theirs_text.replace("label: 给爸妈买份养老保险", "label: 给爸妈买份健康保险")
+    )
+    other.click("#publish-button")
+    other.wait_for_url("**/admin/history")
+    theirs.close()
+
+    page.click("#publish-button")
+    page.wait_for_selector("#conflict:not([hidden])")
+    assert "自动合并" in page.locator("#conflict-message").inner_text()
+    merged = page.locator("#source").input_value()
+    assert "吃一块周氏梅花糕" in merged and "给爸妈买份健康保险" in merged
+    page.wait_for_function(
+        "document.getElementById('check-summary').textContent.startsWith('没有问题')"
+    )
+    page.click("#publish-button")
+    page.wait_for_url("**/admin/history")
+    mine.close()
+    with urllib.request.urlopen(console_server + "/api/catalog") as response:
+        labels = {c["label"] for c in json.load(response)["choices"]}
+    assert {"吃一块周氏梅花糕", "给爸妈买份健康保险"} <= labels

@@ -182,7 +182,7 @@
       var item = document.createElement("li");
       var button = document.createElement("button");
       button.type = "button";
-      button.textContent = (problem.where ? problem.where + "：" : "") + problem.message;
+      button.textContent = problem.text || problem.message;
       if (problem.line) button.addEventListener("click", function () { jumpTo(problem.line); });
       item.appendChild(button);
       target.appendChild(item);
