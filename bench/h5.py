@@ -177,7 +177,8 @@ def main() -> None:
         ("share LCP (ms)", pages["share cold"]["lcp"], GOALS["share LCP"]),
     ]
     print(f"slow 4G (400 kbit/s, 400 ms RTT), CPU ÷{CPU_SLOWDOWN}, cold cache, "
-          f"median of {args.runs} loads; preview over {args.previews} requests")  # fmt: skip
+          f"median of {args.runs} loads; preview over {args.previews} requests; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
     print(f"{'what':<24}{'measured':>10}  goal")
     for what, value, goal in rows:
         if value is None:
