@@ -212,6 +212,23 @@ def test_without_script_the_error_is_beside_the_field_and_focused(browser, live_
     context.close()
 
 
+def test_without_script_the_share_page_shows_the_png_at_once(browser, live_server):
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    page.get_by_label("存一笔旅游资金").check()
+    page.locator("#make").click()
+    page.wait_for_url("**/s/*")
+    poster = page.locator("img.poster")
+    poster.wait_for(state="visible")
+    for _ in range(100):  # (scripts are off, so no wait_for_function)
+        if poster.evaluate("img => img.complete && img.naturalWidth") == 1080:
+            break
+        page.wait_for_timeout(100)
+    assert poster.evaluate("img => img.naturalWidth") == 1080
+    context.close()
+
+
 @pytest.fixture(scope="module")
 def strict_server(tmp_path_factory):
     """A server that allows one poster every 4 seconds per address."""
