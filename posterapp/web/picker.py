@@ -23,6 +23,9 @@ PREVIEW_URL = "https://posters.example/Q/PREVIEW00000"
 PREVIEW_REDUCE = 4  # 1080×1920 → 270×480: the width a poster gets in a WeChat feed
 THUMB_REDUCE = 6  # 180×320 for the layout thumbnails (shown ~90 CSS px wide)
 MAX_PREVIEW_QUERY = 2048
+# Every visitor's step two asks for the same few thumbnails: each is drawn once per process.
+THUMBNAILS: dict[tuple[str, str], bytes] = {}
+MAX_THUMBNAILS = 64
 
 bp = Blueprint("picker", __name__)
 
@@ -118,10 +121,14 @@ def preview_query(version: CatalogVersion, picks: list[str], name: str, layout: 
                       "layout": layout})  # fmt: skip
 
 
-def send_jpeg(image, reduce: int, cache_control: str) -> Response:
+def jpeg(image, reduce: int) -> bytes:
     out = io.BytesIO()
     image.reduce(reduce).save(out, format="JPEG", quality=82)
-    response = Response(out.getvalue(), mimetype="image/jpeg")
+    return out.getvalue()
+
+
+def send_jpeg(image, reduce: int, cache_control: str) -> Response:
+    response = Response(jpeg(image, reduce), mimetype="image/jpeg")
     response.headers["Cache-Control"] = cache_control
     return response
 
@@ -168,15 +175,23 @@ def sample_picks(version: CatalogVersion, count: int) -> list[str]:
 @bp.get("/layouts/<version_id>/<layout_id>.jpg")
 def layout_thumbnail(version_id: str, layout_id: str):
     """A thumbnail of a layout with sample picks (immutable: the version names its content)."""
-    version = studio().store.load_version(version_id)
-    layout = version.layouts.get(layout_id)
-    if layout is None:
-        abort(404)
-    count = max(layout.min_picks, min(layout.max_picks, 9))
-    poster = make_poster(version, sample_picks(version, count), "小满", PREVIEW_URL, layout.id)
-    with time_budget(studio().render_budget):
-        image = render(version, poster)
-    return send_jpeg(image, THUMB_REDUCE, IMMUTABLE)
+    key = (version_id, layout_id)
+    if key not in THUMBNAILS:
+        version = studio().store.load_version(version_id)
+        layout = version.layouts.get(layout_id)
+        if layout is None:
+            abort(404)
+        count = max(layout.min_picks, min(layout.max_picks, 9))
+        picks = sample_picks(version, count)
+        poster = make_poster(version, picks, "小满", PREVIEW_URL, layout.id)
+        with time_budget(studio().render_budget):
+            image = render(version, poster)
+        if len(THUMBNAILS) >= MAX_THUMBNAILS:  # a bound, should many versions be browsed
+            THUMBNAILS.clear()
+        THUMBNAILS[key] = jpeg(image, THUMB_REDUCE)
+    response = Response(THUMBNAILS[key], mimetype="image/jpeg")
+    response.headers["Cache-Control"] = IMMUTABLE
+    return response
 
 
 @bp.get("/assets/<version_id>/<path:path>")
