@@ -164,6 +164,11 @@
     function showFieldError(field, message) {
       var target = field === "name" ? nameInput : field === "layout" ? $("layouts") : null;
       var box = $(field + "-error");
+      if (!box && field !== "choices") {
+        // No such field on this page (a campaign that picks the layout itself): say it on top.
+        return message ? showFieldError("choices", message) : null;
+      }
+      if (!box && !message) return null;
       if (!box) {
         box = document.createElement("p");
         box.className = "error";
