@@ -52,13 +52,18 @@ class Campaign:
     makers: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)  # via, picks
     share_views: int = 0
     scans: int = 0
+    cities: dict[str, str | None] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def make(self, name: str, picks: list[str], via: str | None = None) -> None:
+    def make(
+        self, name: str, picks: list[str], via: str | None = None, city: str | None = None
+    ) -> None:
         """Make a poster; a friend first scans the QR code of the poster that brought them."""
         if via:
             self.scan(via)
         body = {"choices": picks, "name": name, "ref": self.ids[via] if via else None}
+        if city:
+            body["city"] = city  # where the maker said they are (the picker's 我在)
         request = urllib.request.Request(
             f"{self.base}/api/posters",
             data=json.dumps(body).encode(),
@@ -72,14 +77,15 @@ class Campaign:
         with self.lock:
             self.ids[name] = made["id"]
             self.makers[name] = (via, picks)
+            self.cities[name] = city
 
     def scan(self, name: str) -> None:
-        """Scan a poster's QR code: one scan, and the share page it opens is one view."""
+        """Scan a poster's QR code: one scan (the share page it opens is part of it, no view)."""
         poster_id = self.ids[name]
-        assert get(f"{self.base}/q/{poster_id}") == (200, f"{self.base}/s/{poster_id}")
+        landed = f"{self.base}/s/{poster_id}?from=scan"  # the landing counts as the scan only
+        assert get(f"{self.base}/q/{poster_id}") == (200, landed)
         with self.lock:
             self.scans += 1
-            self.share_views += 1
 
     def view(self, name: str) -> None:
         """Open (or reload) a poster's share page: a view, never a scan or a referral."""
@@ -91,11 +97,11 @@ class Campaign:
 def play(campaign: Campaign) -> None:
     """The campaign's script."""
     c = campaign
-    c.make("ann", ["wuhan-hot-dry-noodles", "travel-fund", "family-portrait"])
-    c.make("bo", ["wuhan-hot-dry-noodles", "travel-fund"], via="ann")
+    c.make("ann", ["wuhan-hot-dry-noodles", "travel-fund", "family-portrait"], city="wuhan")
+    c.make("bo", ["wuhan-hot-dry-noodles", "travel-fund"], via="ann", city="wuhan")
     c.make("cy", ["wuhan-hot-dry-noodles", "nanjing-big-buns", "early-to-bed"], via="bo")
     c.make("di", ["travel-fund", "family-portrait", "learn-to-swim", "fifty-books"], via="cy")
-    c.make("ed", ["shanghai-huaihai-road", "travel-fund"], via="di")  # the fifth generation
+    c.make("ed", ["shanghai-huaihai-road", "travel-fund"], via="di", city="shanghai")  # 5th
     c.make("fay", ["chengdu-chuanchuan", "live-concert"], via="ann")  # a second branch
     c.make("gus", ["chengdu-chuanchuan", "family-portrait", "open-a-cafe"], via="fay")
     c.make("hal", ["beijing-roast-duck", "game-console"])  # saw a poster somewhere else
@@ -183,6 +189,9 @@ def expected_figures(campaign: Campaign, created: dict[str, dt.datetime], catalo
     hours = Counter(when.hour for when in local)
     first, last = min(days), max(days)
     label = {choice.id: choice.label for choice in catalog.choices}
+    cities = {r.id: r.label for r in catalog.regions} | {"unknown": "没选城市"}
+    by_maker_city = Counter(dict.fromkeys(cities, 0))  # every city shown, even at 0
+    by_maker_city.update(campaign.cities[name] or "unknown" for name in makers)
     return {
         "posters": len(makers),
         "share_views": campaign.share_views,
@@ -198,7 +207,10 @@ def expected_figures(campaign: Campaign, created: dict[str, dt.datetime], catalo
             for (a, b), n in ranked(pairs)[:10]
         ],
         "by_category": tally("category", {c.id: c.label for c in catalog.categories}),
-        "by_city": tally(
+        "by_city": [
+            {"id": key, "label": cities[key], "count": n} for key, n in ranked(by_maker_city)
+        ],
+        "by_choice_city": tally(
             "region", {"nationwide": "全国"} | {r.id: r.label for r in catalog.regions}
         ),
         "by_day": [
@@ -227,7 +239,13 @@ def test_the_script_tells_the_story_it_means_to(played):
     assert (expected["k_factor"], expected["generations"]) == (0.833, 5)
     # Every scan opened a share page, and pages were also reloaded or opened directly.
     assert expected["scans"] == 10 + 2 + 10
-    assert expected["share_views"] == expected["scans"] + 3 + 1 + 10
+    # Reloads and direct visits are views; the page a scan opens is counted as the scan only.
+    assert expected["share_views"] == 3 + 1 + 10
+    assert expected["by_city"][:3] == [
+        {"id": "unknown", "label": "没选城市", "count": 9},
+        {"id": "wuhan", "label": "武汉", "count": 2},
+        {"id": "shanghai", "label": "上海", "count": 1},
+    ]
     assert expected["top_choices"][0] == {
         "id": "travel-fund",
         "label": "存一笔旅游资金",

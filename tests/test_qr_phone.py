@@ -191,7 +191,7 @@ def test_a_new_posters_code_opens_its_share_page_and_counts_a_scan(client, studi
     for path in (f"/Q/{poster_id}", f"/q/{poster_id}"):
         response = client.get(path)
         assert response.status_code == 302
-        assert response.headers["Location"] == f"/s/{poster_id}"
+        assert response.headers["Location"] == f"/s/{poster_id}?from=scan"
     assert studio.store.event_counts(poster_id)["scan"] == 2
     assert client.get("/Q/AAAAAAAAAAAA").status_code == 404
 

@@ -73,9 +73,11 @@ def test_two_servers_share_everything_and_survive_one_dying(database, redis_url,
             _, from_a, _ = call(f"{a_url}/p/{poster_id}.png")
             _, from_b, _ = call(f"{b_url}/p/{poster_id}.png")
             assert from_a == from_b and from_a.startswith(b"\x89PNG")
-        # Scans and views through both servers count in one place.
+        # Scans and views through both servers count in one place (a scan's landing is part
+        # of the scan; a direct visit is a view).
         for base in (a_url, b_url, b_url):
             assert call(f"{base}/q/{posters[0]}")[0] == 200
+            assert call(f"{base}/s/{posters[0]}")[0] == 200
 
         store = Store(database)
         try:
