@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from posterapp.i18n import wait_text
+
 from .conftest import TEST_CONFIG, BufferedClient
 
 PICKS = {"choices": ["travel-fund"]}
@@ -35,7 +37,8 @@ def test_making_posters_is_limited_per_client_with_retry_after(strict):
     assert int(refused.headers["Retry-After"]) > 0
     error = refused.get_json()["error"]
     assert error["code"] == "too_many_requests"
-    assert error["message"] == f"操作太频繁啦，请 {refused.headers['Retry-After']} 秒后再试"
+    wait = wait_text(int(refused.headers["Retry-After"]))  # "40 秒", or "1 分钟" at 60
+    assert error["message"] == f"操作太频繁啦，请 {wait}后再试"
     # Reading is never limited.
     assert client.get("/api/catalog").status_code == 200
 
