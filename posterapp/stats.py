@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from .catalog import NATIONWIDE, Catalog
 from .errors import VersionNotFound
-from .store import Store, events, poster_choices, posters
+from .store import Store, events, poster_choices, posters, service_clicks
 
 OTHER = "other"
 OTHER_LABEL = "其他"
@@ -32,7 +32,16 @@ UNKNOWN_CITY_LABEL = "没选城市"
 # Every time zone in use today is a whole number of quarter hours from UTC, so counting
 # posters per UTC quarter hour is enough to place each one in its local day and hour.
 QUARTER_HOUR = 15 * 60
-SCALARS = ("posters", "share_views", "scans", "referral_posters", "k_factor", "generations")
+SCALARS = (
+    "posters",
+    "share_views",
+    "scans",
+    "referral_posters",
+    "k_factor",
+    "generations",
+    "service_clicks",
+    "click_through",
+)
 
 
 def figures(store: Store, catalog: Catalog, timezone: str = "Asia/Shanghai", top: int = 10) -> dict:
@@ -61,6 +70,17 @@ def figures(store: Store, catalog: Catalog, timezone: str = "Asia/Shanghai", top
             .group_by(posters.c.catalog_version, poster_choices.c.choice_id)
         ).all()
         pairs = db.execute(_pairs()).all()
+        clicks = db.execute(
+            sa.select(posters.c.catalog_version, service_clicks.c.choice_id, sa.func.count())
+            .join(posters, posters.c.id == service_clicks.c.poster_id)
+            .group_by(posters.c.catalog_version, service_clicks.c.choice_id)
+        ).all()
+        chains = _chains()
+        clicks_by_generation = db.execute(
+            sa.select(chains.c.depth, sa.func.count())
+            .join(service_clicks, service_clicks.c.poster_id == chains.c.id)
+            .group_by(chains.c.depth)
+        ).all()
         cities = db.execute(
             sa.select(posters.c.city, sa.func.count()).group_by(posters.c.city)
         ).all()
@@ -71,7 +91,7 @@ def figures(store: Store, catalog: Catalog, timezone: str = "Asia/Shanghai", top
             sa.select(quarters.c.quarter, sa.func.count()).group_by(quarters.c.quarter)
         ).all()
 
-    names = _Names(store, catalog, sorted({version for version, _, _ in picks}))
+    names = _Names(store, catalog, sorted({version for version, _, _ in [*picks, *clicks]}))
     per_choice: Counter[str] = Counter()
     per_category: Counter[str] = Counter(dict.fromkeys(names.categories, 0))
     per_region: Counter[str] = Counter(dict.fromkeys(names.regions, 0))
@@ -83,6 +103,14 @@ def figures(store: Store, catalog: Catalog, timezone: str = "Asia/Shanghai", top
     per_pair: Counter[tuple[str, str]] = Counter()
     for _version, a, b, n in pairs:
         per_pair[tuple(sorted((a, b)))] += n
+    clicked: Counter[str] = Counter()
+    clicked_category: Counter[str] = Counter(dict.fromkeys(names.categories, 0))
+    for version, choice_id, n in clicks:
+        clicked[choice_id] += n
+        choice = names.choice(version, choice_id)
+        clicked_category[choice.category if choice else OTHER] += n
+    total_clicks = sum(clicked.values())
+    share_views = kinds.get("share_view", 0)
     by_day, by_hour = _calendar(timeline, zone)
     return {
         "posters": made,
@@ -91,6 +119,24 @@ def figures(store: Store, catalog: Catalog, timezone: str = "Asia/Shanghai", top
         "referral_posters": referred,
         "k_factor": round(referred / made, 3) if made else 0.0,
         "generations": generations,
+        # 聚变: what the posters led to. Click-through is per share view (people who saw a
+        # poster and tapped through to one of its services).
+        "service_clicks": total_clicks,
+        "click_through": round(total_clicks / share_views, 3) if share_views else 0.0,
+        "funnel": [
+            {"step": "share_views", "label": "看到分享页", "count": share_views},
+            {"step": "scans", "label": "扫码", "count": kinds.get("scan", 0)},
+            {"step": "referral_posters", "label": "做了自己的海报", "count": referred},
+            {"step": "service_clicks", "label": "点进服务", "count": total_clicks},
+        ],
+        "clicks_by_choice": [
+            {"id": choice_id, "label": names.label(choice_id), "count": n}
+            for choice_id, n in _ranked(clicked.items())[:top]
+        ],
+        "clicks_by_category": _labelled(clicked_category, names.categories),
+        "clicks_by_generation": [
+            {"generation": int(depth), "count": n} for depth, n in sorted(clicks_by_generation)
+        ],
         "top_choices": [
             {"id": choice_id, "label": names.label(choice_id), "count": n}
             for choice_id, n in _ranked(per_choice.items())[:top]
@@ -196,9 +242,7 @@ def _pairs() -> sa.Select:
     first, second = poster_choices.alias("pick_a"), poster_choices.alias("pick_b")
     # A poster never repeats a pick (selection refuses it), so each pair is counted once.
     return (
-        sa.select(
-            posters.c.catalog_version, first.c.choice_id, second.c.choice_id, sa.func.count()
-        )
+        sa.select(posters.c.catalog_version, first.c.choice_id, second.c.choice_id, sa.func.count())
         .join(
             second,
             sa.and_(
@@ -288,6 +332,21 @@ def to_csv(figures: dict) -> str:
         ("choice_city_id", "choice_city", "picks"),
         [(c["id"], c["label"], c["count"]) for c in figures["by_choice_city"]],
     )
+    section(
+        ("step", "label", "count"), [(f["step"], f["label"], f["count"]) for f in figures["funnel"]]
+    )
+    section(
+        ("clicked_choice_id", "clicked_choice", "clicks"),
+        [(c["id"], c["label"], c["count"]) for c in figures["clicks_by_choice"]],
+    )
+    section(
+        ("clicked_category_id", "clicked_category", "clicks"),
+        [(c["id"], c["label"], c["count"]) for c in figures["clicks_by_category"]],
+    )
+    section(
+        ("generation", "clicks"),
+        [(g["generation"], g["count"]) for g in figures["clicks_by_generation"]],
+    )
     section(("day", "posters"), [(d["day"], d["posters"]) for d in figures["by_day"]])
     section(("hour", "posters"), list(enumerate(figures["by_hour"])))
     return out.getvalue()
@@ -311,6 +370,8 @@ def to_text(figures: dict) -> str:
         f"  made via a referral   {figures['referral_posters']:>8,}",
         f"  viral coefficient K   {figures['k_factor']:>8.3f}",
         f"  longest chain         {figures['generations']:>8,} generations",
+        f"  service clicks        {figures['service_clicks']:>8,}",
+        f"  clicks per view       {figures['click_through']:>8.3f}",
     ]
 
     def table(title: str, rows: list[tuple[str, int]]) -> None:
@@ -331,6 +392,8 @@ def to_text(figures: dict) -> str:
         "Picks by the choice's city",
         [(c["label"], c["count"]) for c in figures["by_choice_city"]],
     )
+    table("Funnel", [(f["label"], f["count"]) for f in figures["funnel"]])
+    table("Clicks by choice", [(c["label"], c["count"]) for c in figures["clicks_by_choice"]])
     table("Posters by day", [(d["day"], d["posters"]) for d in figures["by_day"]])
     table("Posters by hour", [(f"{h:02d}:00", n) for h, n in enumerate(figures["by_hour"])])
     return "\n".join(lines) + "\n"

@@ -52,6 +52,7 @@ class Campaign:
     makers: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)  # via, picks
     share_views: int = 0
     scans: int = 0
+    clicks: list = field(default_factory=list)  # (maker, choice) of each tap through to a service
     cities: dict[str, str | None] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -87,11 +88,29 @@ class Campaign:
         with self.lock:
             self.scans += 1
 
+    def tap(self, name: str, choice: str) -> None:
+        """Tap "去看看" on a pick of a poster's share page: a service click, redirected away."""
+        request = urllib.request.Request(f"{self.base}/go/{self.ids[name]}/{choice}")
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            opener.open(request, timeout=30)
+            status = 200
+        except urllib.error.HTTPError as error:
+            status, location = error.code, error.headers.get("Location", "")
+        assert status == 302 and location.startswith("https://life.example.com/"), status
+        with self.lock:
+            self.clicks.append((name, choice))
+
     def view(self, name: str) -> None:
         """Open (or reload) a poster's share page: a view, never a scan or a referral."""
         assert get(f"{self.base}/s/{self.ids[name]}")[0] == 200
         with self.lock:
             self.share_views += 1
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 def play(campaign: Campaign) -> None:
@@ -112,6 +131,11 @@ def play(campaign: Campaign) -> None:
     # Friends who scan and leave without making a poster.
     c.scan("hal")
     c.scan("hal")
+    # Friends tap through from the pages to the services behind the picks.
+    c.tap("ann", "travel-fund")
+    c.tap("ann", "travel-fund")
+    c.tap("bo", "wuhan-hot-dry-noodles")
+    c.tap("ed", "shanghai-huaihai-road")
     # Neither the poster image nor an unknown poster counts for anything.
     assert get(f"{c.base}/p/{c.ids['ann']}.png")[0] == 200
     assert get(f"{c.base}/q/AAAAAAAAAAAA")[0] == 404
@@ -192,6 +216,11 @@ def expected_figures(campaign: Campaign, created: dict[str, dt.datetime], catalo
     cities = {r.id: r.label for r in catalog.regions} | {"unknown": "没选城市"}
     by_maker_city = Counter(dict.fromkeys(cities, 0))  # every city shown, even at 0
     by_maker_city.update(campaign.cities[name] or "unknown" for name in makers)
+    clicked = Counter(choice for _, choice in campaign.clicks)
+    clicked_category = Counter(dict.fromkeys((c.id for c in catalog.categories), 0))
+    clicked_category.update(catalog.choice(choice).category for _, choice in campaign.clicks)
+    clicked_generation = Counter(generation(name) for name, _ in campaign.clicks)
+    categories = {c.id: c.label for c in catalog.categories}
     return {
         "posters": len(makers),
         "share_views": campaign.share_views,
@@ -199,6 +228,23 @@ def expected_figures(campaign: Campaign, created: dict[str, dt.datetime], catalo
         "referral_posters": referred,
         "k_factor": round(referred / len(makers), 3),
         "generations": max(generation(name) for name in makers),
+        "service_clicks": len(campaign.clicks),
+        "click_through": round(len(campaign.clicks) / campaign.share_views, 3),
+        "funnel": [
+            {"step": "share_views", "label": "看到分享页", "count": campaign.share_views},
+            {"step": "scans", "label": "扫码", "count": campaign.scans},
+            {"step": "referral_posters", "label": "做了自己的海报", "count": referred},
+            {"step": "service_clicks", "label": "点进服务", "count": len(campaign.clicks)},
+        ],
+        "clicks_by_choice": [
+            {"id": choice, "label": label[choice], "count": n} for choice, n in ranked(clicked)
+        ],
+        "clicks_by_category": [
+            {"id": key, "label": categories[key], "count": n} for key, n in ranked(clicked_category)
+        ],
+        "clicks_by_generation": [
+            {"generation": g, "count": n} for g, n in sorted(clicked_generation.items())
+        ],
         "top_choices": [
             {"id": choice, "label": label[choice], "count": n} for choice, n in ranked(picks)[:10]
         ],

@@ -158,8 +158,9 @@ def test_every_figure_of_a_campaign(campaign, default_version):
     assert made.utcoffset() == dt.timedelta(hours=8)
     assert list(found) == [
         "posters", "share_views", "scans", "referral_posters", "k_factor", "generations",
-        "top_choices", "top_pairs", "by_category", "by_city", "by_choice_city", "by_day",
-        "by_hour",
+        "service_clicks", "click_through", "funnel", "clicks_by_choice", "clicks_by_category",
+        "clicks_by_generation", "top_choices", "top_pairs", "by_category", "by_city",
+        "by_choice_city", "by_day", "by_hour",
         "timezone", "generated_at",
     ]  # fmt: skip
 
@@ -189,9 +190,11 @@ def test_an_empty_campaign_has_zeros_not_errors(store, default_version):
     found = stats.figures(store, default_version.catalog)
     assert {key: found[key] for key in stats.SCALARS} == {
         "posters": 0, "share_views": 0, "scans": 0, "referral_posters": 0,
-        "k_factor": 0.0, "generations": 0,
+        "k_factor": 0.0, "generations": 0, "service_clicks": 0, "click_through": 0.0,
     }  # fmt: skip
     assert found["top_choices"] == found["top_pairs"] == found["by_day"] == []
+    assert found["clicks_by_choice"] == found["clicks_by_generation"] == []
+    assert [f["count"] for f in found["funnel"]] == [0, 0, 0, 0]
     assert found["by_hour"] == [0] * 24
     assert {c["count"] for c in found["by_category"]} == {0}
 
@@ -479,3 +482,32 @@ def test_a_scan_and_the_page_it_opens_count_once_as_a_scan(client, studio):
     viewed = stats.figures(studio.store, studio.active.catalog)
     assert viewed["share_views"] == before["share_views"] + 1
     assert viewed["scans"] == before["scans"] + 1
+
+
+def test_service_clicks_make_the_funnel_and_keep_their_generation(campaign, default_version):
+    """聚变: taps through to services, by choice, category and referral generation."""
+    for poster_id, choice, times in (("ann", "travel-fund", 2), ("bo", "wuhan-hot-dry-noodles", 1)):
+        for _ in range(times):
+            campaign.record_click(poster_id, choice)
+    found = stats.figures(campaign, default_version.catalog)
+    assert found["service_clicks"] == 3
+    assert found["click_through"] == round(3 / found["share_views"], 3)
+    assert found["funnel"] == [
+        {"step": "share_views", "label": "看到分享页", "count": found["share_views"]},
+        {"step": "scans", "label": "扫码", "count": found["scans"]},
+        {"step": "referral_posters", "label": "做了自己的海报", "count": found["referral_posters"]},
+        {"step": "service_clicks", "label": "点进服务", "count": 3},
+    ]
+    assert found["clicks_by_choice"] == [
+        {"id": "travel-fund", "label": "存一笔旅游资金", "count": 2},
+        {"id": "wuhan-hot-dry-noodles", "label": "过早来碗热干面", "count": 1},
+    ]
+    by_category = {c["id"]: c["count"] for c in found["clicks_by_category"]}
+    assert (by_category["money"], by_category["food"], sum(by_category.values())) == (2, 1, 3)
+    assert found["clicks_by_generation"] == [
+        {"generation": 1, "count": 2},  # ann started a chain
+        {"generation": 2, "count": 1},  # bo came through ann's poster
+    ]
+    sheet = sections(stats.to_csv(found))
+    assert sheet["step"][-1] == ["service_clicks", "点进服务", "3"]
+    assert sheet["generation"][1:] == [["1", "2"], ["2", "1"]]
