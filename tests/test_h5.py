@@ -361,3 +361,12 @@ def test_a_name_longer_than_the_server_reads_is_still_counted_not_cut(phone, liv
     page.locator("#make").click()  # refused in the page, focus on the field, nothing sent
     assert page.evaluate("document.activeElement.id") == "name"
     assert page.url.split("#")[0] == live_server.url + "/"
+
+
+def test_search_finds_words_of_the_descriptions_too(phone, live_server):
+    """Descriptions are not in the page (bytes); the first search fetches them."""
+    page = phone
+    page.goto(live_server.url + "/")
+    page.fill("#search", "芝麻酱")  # only in 过早来碗热干面's description
+    page.wait_for_function("document.querySelectorAll('.choice:not([hidden])').length === 1")
+    assert "过早来碗热干面" in page.locator(".choice:not([hidden])").inner_text()
