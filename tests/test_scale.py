@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from posterapp.store import Store
@@ -20,6 +21,20 @@ from posterapp.store import Store
 from .servers import start, stop
 
 LIMIT = 8  # posters per minute per client, counted in Redis across both servers
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def tap(url: str) -> int:
+    """Follow a tracked link one step; return its status (302: counted and sent on)."""
+    try:
+        with urllib.request.build_opener(NoRedirect).open(url, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def call(url: str, body: dict | None = None):
@@ -79,8 +94,17 @@ def test_two_servers_share_everything_and_survive_one_dying(database, redis_url,
             assert call(f"{base}/q/{posters[0]}")[0] == 200
             assert call(f"{base}/s/{posters[0]}")[0] == 200
 
+        # Taps through to the services, on both servers, concurrently: every one counted once.
+        picked = ("travel-fund", "wuhan-hot-dry-noodles")
+        taps = [(base, poster_id, choice) for base in (a_url, b_url)
+                for poster_id in posters[:3] for choice in picked]  # fmt: skip
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            codes = list(pool.map(lambda t: tap(f"{t[0]}/go/{t[1]}/{t[2]}"), taps * 3))
+        assert codes == [302] * len(taps) * 3
+
         store = Store(database)
         try:
+            assert store.click_counts() == {"travel-fund": 18, "wuhan-hot-dry-noodles": 18}
             assert store.event_counts(posters[0]) == {
                 "created": 1, "share_view": 3, "scan": 3, "referral": 1,
             }  # fmt: skip
