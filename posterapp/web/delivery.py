@@ -3,7 +3,8 @@
 Static files are served under content-hashed names (``app.3f9c2a1b7d.css``) with a year's
 immutable cache, so a returning visitor revalidates nothing; a changed file gets a new name.
 Each file is read once at start-up and kept with its gzip form. Pages, CSS, JS and SVG are
-gzipped on the way out when the client takes it (the picker, with its CSS and script inside, 69 KB as ~18 KB).
+gzipped on the way out when the client takes it (the picker, its CSS and script inside: 64 KB
+as 15 KB).
 """
 
 from __future__ import annotations
