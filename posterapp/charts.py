@@ -116,6 +116,17 @@ def campaign_charts(figures: dict) -> dict[str, str]:
     """Draw the charts of a ``posterapp.stats.figures`` dict, keyed by the figure they show."""
     hours = [(f"{hour:02d}", n) for hour, n in enumerate(figures["by_hour"])]
     return {
+        # 裂变 then 聚变, in the order people go through them (not ranked).
+        "funnel": bar_chart(
+            [(f["label"], f["count"]) for f in figures["funnel"]],
+            "传播漏斗：看到 → 扫码 → 做海报 → 点进服务",
+            color="#C23B22",
+        ),
+        "clicks_by_choice": bar_chart(
+            [(c["label"], c["count"]) for c in figures["clicks_by_choice"]],
+            "点进服务最多的选项",
+            color="#B35C00",
+        ),
         "top_choices": bar_chart(
             [(c["label"], c["count"]) for c in figures["top_choices"]], "最常被选的美好生活"
         ),

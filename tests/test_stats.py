@@ -355,6 +355,8 @@ def test_columns_label_every_hour_but_only_some_of_many_days():
 def test_campaign_charts_draw_every_figure(campaign, default_version):
     drawn = charts.campaign_charts(stats.figures(campaign, default_version.catalog))
     assert list(drawn) == [
+        "funnel",
+        "clicks_by_choice",
         "top_choices",
         "top_pairs",
         "by_category",
@@ -366,6 +368,7 @@ def test_campaign_charts_draw_every_figure(campaign, default_version):
     assert len(bars(parse(drawn["top_choices"]))) == 6
     assert len(bars(parse(drawn["by_day"]))) == 4
     assert len(bars(parse(drawn["by_hour"]))) == 24
+    assert len(bars(parse(drawn["funnel"]))) == 4  # share views, scans, new posters, clicks
 
 
 # History is not rewritten, people's cities, scans ---------------------------------------
