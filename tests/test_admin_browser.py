@@ -49,6 +49,7 @@ def test_edit_preview_publish(browser, console_server, viewport):
     page.wait_for_function(
         "document.getElementById('check-summary').textContent.startsWith('没有问题')"
     )
+    page.click("#tab-yaml")  # the expert view of the same draft
     source = page.locator("#source")
     text = source.input_value()
     assert f"label: {old}" in text
@@ -97,6 +98,7 @@ def sign_in(context, url):
     page.click("button[type=submit]")
     page.wait_for_url("**/admin/catalog")
     page.wait_for_function("document.getElementById('check-summary').textContent !== '正在检查…'")
+    page.click("#tab-yaml")
     return page
 
 
@@ -144,8 +146,8 @@ def test_a_draft_survives_a_reload_and_an_ended_session(browser, console_server)
     assert "label: 买三袋金陵大肉包" in again.locator("#source").input_value()
     # Give the draft up, so other tests start from the live catalog.
     again.on("dialog", lambda dialog: dialog.accept())
-    again.click("#discard-button")
-    again.wait_for_load_state()
+    with again.expect_navigation():
+        again.click("#discard-button")
     context.close()
 
 
@@ -166,8 +168,8 @@ def test_a_stale_publish_is_merged_in_the_page(browser, console_server):
     other = sign_in(theirs, console_server)
     other.on("dialog", lambda dialog: dialog.accept())
     if other.locator("#discard-button").count():
-        other.click("#discard-button")
-        other.wait_for_load_state()
+        with other.expect_navigation():
+            other.click("#discard-button")
         other.wait_for_function(
             "document.getElementById('check-summary').textContent !== '正在检查…'"
         )
@@ -194,3 +196,76 @@ def test_a_stale_publish_is_merged_in_the_page(browser, console_server):
     with urllib.request.urlopen(console_server + "/api/catalog") as response:
         labels = {c["label"] for c in json.load(response)["choices"]}
     assert {"吃一块周氏梅花糕", "给爸妈买份健康保险"} <= labels
+
+
+def source_has(page, text):
+    page.wait_for_function(
+        "text => document.getElementById('source').value.includes(text)", arg=text
+    )
+
+
+def test_staff_edit_add_reorder_and_publish_in_the_form(browser, console_server):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="zh-CN"
+    )
+    page = sign_in(context, console_server)
+    page.on("dialog", lambda dialog: dialog.accept())
+    if page.locator("#discard-button").count():  # start from the live catalog
+        with page.expect_navigation():
+            page.click("#discard-button")
+    page.click("#tab-form")
+    page.wait_for_selector("#choice-list li")
+    rows = page.locator("#choice-list li")
+    first_label = rows.first.inner_text()
+    rows.first.locator(".choice-pick").click()
+    assert page.locator("#f-label").input_value() in first_label
+
+    # A per-field check as staff type, in plain words.
+    page.fill("#f-label", "过早" * 21)
+    assert "名称太长了：最多 40 个字，现在有 42 个字" in page.locator("#p-label").inner_text()
+    # Change a label: the YAML (same draft) follows, its comments kept.
+    page.fill("#f-label", "过早必吃热干面")
+    source_has(page, "    label: 过早必吃热干面\n")
+    assert "# ───────── 城市美食" in page.locator("#source").input_value()
+
+    # Add a choice with an emoji, right after the first.
+    page.click("#add-choice")
+    page.wait_for_function("document.getElementById('choice-count').textContent === '106'")
+    page.fill("#f-label", "去东湖骑绿道")
+    page.fill("#f-icon", "🚲")
+    page.fill("#f-id", "wuhan-east-lake-bike")
+    page.select_option("#f-region", "wuhan")
+    source_has(page, "  - id: wuhan-east-lake-bike\n    label: 去东湖骑绿道\n")
+    source_has(page, 'icon: "🚲"')
+    source_has(page, 'region: wuhan\n    icon: "🚲"')
+
+    # Reorder by keyboard: the new choice (second) moves up to first.
+    page.locator("#choice-list li").nth(1).locator(".move-up").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "document.querySelector('#choice-list li').textContent.includes('去东湖骑绿道')"
+    )
+    # … and by drag and drop: the third row onto the first.
+    third = page.locator("#choice-list li").nth(2).locator(".choice-pick").text_content()
+    page.drag_and_drop("#choice-list li:nth-child(3) .drag-handle", "#choice-list li:nth-child(1)")
+    page.wait_for_function(
+        "t => document.querySelector('#choice-list li .choice-pick').textContent === t", arg=third
+    )
+    page.wait_for_function(
+        "document.getElementById('check-summary').textContent.startsWith('没有问题')"
+    )
+    page.click("#publish-button")
+    page.wait_for_url("**/admin/history")
+    context.close()
+
+    with urllib.request.urlopen(console_server + "/api/catalog") as response:
+        choices = json.load(response)["choices"]
+    by_id = {c["id"]: c for c in choices}
+    assert by_id["wuhan-east-lake-bike"]["label"] == "去东湖骑绿道"
+    assert by_id["wuhan-east-lake-bike"]["icon"] == "🚲"
+    assert by_id["wuhan-hot-dry-noodles"]["label"] == "过早必吃热干面"
+    assert [c["id"] for c in choices[:3]] == [
+        "wuhan-hubu-alley-doupi",
+        "wuhan-east-lake-bike",
+        "wuhan-hot-dry-noodles",
+    ]

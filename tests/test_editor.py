@@ -76,7 +76,8 @@ MESSAGES = [
         FIRST_LABEL,
         "    label: " + "过早来碗热干面" * 13,
         "过早来碗热干面过早",
-        "（选项「过早来碗热干面过早来碗热干面过早来碗热干…」）：太长了：最多 40 个字，现在有 91 个字",
+        "（选项「过早来碗热干面过早来碗热干面过早来碗热干…」）："
+        "太长了：最多 40 个字，现在有 91 个字",
         id="label-too-long-in-characters",
     ),
     pytest.param(
@@ -449,3 +450,125 @@ def test_validate_speaks_chinese(runner, tmp_path):
     result = cli(runner, tmp_path / "data", "validate", str(catalog))
     assert result.exit_code == 1
     assert "发现 1 个问题" in result.output and "选项「啃一盒周黑鸭鸭脖」" in result.output
+
+
+# --- the form: changes applied to the YAML, comments and order kept ------------------------
+
+
+def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
+    import difflib
+
+    diff = list(difflib.ndiff(before.splitlines(), after.splitlines()))
+    return [d[2:] for d in diff if d.startswith("- ")], [d[2:] for d in diff if d.startswith("+ ")]
+
+
+@pytest.mark.parametrize(
+    ("change", "removed", "added"),
+    [
+        pytest.param(
+            {"op": "set", "index": 0, "field": "label", "value": "过早必吃热干面"},
+            [FIRST_LABEL],
+            ["    label: 过早必吃热干面"],
+            id="label",
+        ),
+        pytest.param(
+            {"op": "set", "index": 0, "field": "label", "value": "过早来碗热干面 #1"},
+            [FIRST_LABEL],
+            ["    label: '过早来碗热干面 #1'"],  # quoted, so the #1 is not a comment
+            id="label-with-hash",
+        ),
+        pytest.param(
+            {"op": "set", "index": 0, "field": "icon", "value": "🍜"},
+            [FIRST_ICON],
+            ['    icon: "🍜"'],
+            id="emoji-icon-in-quotes",
+        ),
+        pytest.param(
+            {"op": "set", "index": 0, "field": "description", "value": ""},
+            ["    description: 芝麻酱拌得匀匀的，武汉的早晨从这碗面开始"],
+            [],
+            id="optional-field-emptied",
+        ),
+    ],
+)
+def test_a_form_change_touches_only_its_line(change, removed, added):
+    from posterapp.catalog_edit import apply
+
+    after, focus = apply(SOURCE, change)
+    assert changed_lines(SOURCE, after) == (removed, added)
+    assert focus == 0
+
+
+def test_adding_duplicating_moving_and_deleting_keep_the_comments():
+    from posterapp.catalog_edit import apply, view
+
+    comments = [line for line in SOURCE.splitlines() if line.lstrip().startswith("#")]
+    text, focus = apply(SOURCE, {"op": "add", "index": 0})
+    assert focus == 1 and view(text)["choices"][1]["id"] == "new-choice"
+    text, focus = apply(text, {"op": "duplicate", "index": 0})
+    assert view(text)["choices"][1]["id"] == "wuhan-hot-dry-noodles-copy"
+    text, focus = apply(text, {"op": "move", "index": 2, "to": 0})
+    assert [c["id"] for c in view(text)["choices"][:3]] == [
+        "new-choice",
+        "wuhan-hot-dry-noodles",
+        "wuhan-hot-dry-noodles-copy",
+    ]
+    text, _focus = apply(text, {"op": "delete", "index": 2})
+    text, _focus = apply(text, {"op": "delete", "index": 0})
+    assert text == SOURCE  # back where it started, every comment and blank line included
+    assert [line for line in text.splitlines() if line.lstrip().startswith("#")] == comments
+
+
+@pytest.mark.parametrize(
+    ("text", "change", "words"),
+    [
+        pytest.param(
+            edit(SOURCE, FIRST_LABEL, '    label: "过早'),
+            {"op": "set", "index": 0, "field": "label", "value": "x"},
+            "格式问题，表单先不能用",
+            id="broken-yaml",
+        ),
+        pytest.param(
+            SOURCE,
+            {"op": "set", "index": 999, "field": "label", "value": "x"},
+            "已经不在了",
+            id="gone",
+        ),
+        pytest.param(
+            SOURCE, {"op": "set", "index": 0, "field": "colour", "value": "x"}, "看不懂", id="field"
+        ),
+    ],
+)
+def test_a_change_the_form_cannot_make_is_refused_in_plain_words(text, change, words):
+    from posterapp.catalog_edit import EditError, apply
+
+    with pytest.raises(EditError) as caught:
+        apply(text, change)
+    assert words in str(caught.value)
+
+
+def test_the_form_api_saves_the_draft_and_returns_text_form_and_checks(editor_app, site):
+    client, token, _page = signed_in(editor_app)
+    live = site.store.live()
+    result = api(
+        client,
+        token,
+        "/admin/api/form",
+        {
+            "source": live.source,
+            "base": live.id,
+            "change": {"op": "set", "index": 0, "field": "label", "value": "过早" * 21},
+        },
+    ).get_json()
+    assert result["ok"] and f"label: {'过早' * 21}" in result["source"]
+    assert result["form"]["choices"][0]["label"] == "过早" * 21
+    [problem] = [p for p in result["problems"] if p["path"] == "choices[0].label"]
+    assert "太长了：最多 40 个字，现在有 42 个字" in problem["message"]
+    assert site.store.draft(NAME).source == result["source"]
+    refused = api(
+        client,
+        token,
+        "/admin/api/form",
+        {"source": "campaign: [", "change": {"op": "add"}},
+    )
+    assert refused.status_code == 422 and "表单先不能用" in refused.get_json()["message"]

@@ -164,6 +164,20 @@
   });
   source.addEventListener("focus", function () { tabCaptured = true; });
 
+  // In the form, a problem of a choice opens that choice at its field; otherwise the YAML line.
+  function goTo(problem) {
+    var found = /^choices\[(\d+)\](?:\.(\w+))?/.exec(problem.path || "");
+    if (found && !formView.hidden && model && Number(found[1]) < model.choices.length) {
+      selectChoice(Number(found[1]), false);
+      var input = document.getElementById("f-" + (found[2] || "label"));
+      (input || document.getElementById("f-label")).focus();
+      return;
+    }
+    if (!problem.line) return;
+    chooseView("yaml");
+    jumpTo(problem.line);
+  }
+
   function jumpTo(line) {
     var lines = source.value.split("\n");
     var start = 0;
@@ -183,7 +197,7 @@
       var button = document.createElement("button");
       button.type = "button";
       button.textContent = problem.text || problem.message;
-      if (problem.line) button.addEventListener("click", function () { jumpTo(problem.line); });
+      button.addEventListener("click", function () { goTo(problem); });
       item.appendChild(button);
       target.appendChild(item);
     });
@@ -314,6 +328,7 @@
       saved = null;
       save();
       validate();
+      if (!formView.hidden) refreshForm();
       return;
     }
     conflictApply.hidden = false;
@@ -363,6 +378,7 @@
     saved = null;
     save();
     validate();
+    if (!formView.hidden) refreshForm();
   });
 
   form.addEventListener("submit", function (event) {
@@ -421,8 +437,335 @@
     });
   }
 
+  // --- the form: one choice at a time, the YAML kept in step by the server ---------------
+
+  var tabForm = document.getElementById("tab-form");
+  var tabYaml = document.getElementById("tab-yaml");
+  var formView = document.getElementById("form-view");
+  var yamlView = document.getElementById("yaml-view");
+  var formError = document.getElementById("form-error");
+  var choiceList = document.getElementById("choice-list");
+  var choiceForm = document.getElementById("choice-form");
+  var legend = document.getElementById("choice-legend");
+  var iconPreview = document.getElementById("icon-preview");
+  var uploadSelect = document.getElementById("f-upload");
+  var fields = ["label", "icon", "description", "category", "region", "link", "id"];
+  var model = null, current = null, dragFrom = null, lastProblems = [], timers = {};
+  var viewKey = "posterapp.editor.view";
+
+  function chooseView(view) {
+    var yaml = view === "yaml";
+    formView.hidden = yaml;
+    yamlView.hidden = !yaml;
+    tabForm.setAttribute("aria-selected", String(!yaml));
+    tabYaml.setAttribute("aria-selected", String(yaml));
+    try { localStorage.setItem(viewKey, view); } catch (e) { /* not kept */ }
+    if (!yaml) refreshForm();
+  }
+  tabForm.addEventListener("click", function () { if (formView.hidden) chooseView("form"); });
+  tabYaml.addEventListener("click", function () { chooseView("yaml"); });
+
+  function formRequest(change) {
+    var body = payload();
+    if (change) body.change = change;
+    return request("/admin/api/form", body).then(function (result) {
+      if (!result.ok) {
+        formError.textContent = result.message || (result.error && result.error.message) || "表单暂时不能用";
+        formError.hidden = false;
+        choiceForm.disabled = true;
+        return null;
+      }
+      formError.hidden = true;
+      if (change) {
+        source.value = result.source;
+        saved = result.source;  // the server saved the draft with the change
+        saveState.textContent = "草稿已保存 " + time();
+        numberLines();
+      }
+      model = result.form;
+      lastProblems = result.problems;
+      show({ ok: !result.problems.length, problems: result.problems, warnings: result.warnings,
+        summary: result.problems.length ? "" : "没有问题：可以预览或发布" });
+      return result;
+    }, function (error) {
+      if (error && error.expired) expired();
+      else { formError.textContent = "表单这次没有更新（网络问题？），请稍后再试。"; formError.hidden = false; }
+      return null;
+    });
+  }
+
+  var refreshing = null;
+
+  function refreshForm() {
+    if (refreshing) return refreshing;
+    refreshing = queue.then(function () { return formRequest(null); }).then(function (result) {
+      refreshing = null;
+      if (!result) return;
+      if (current !== null && current >= model.choices.length) current = model.choices.length - 1;
+      renderList();
+      renderCampaign();
+      selectChoice(current === null ? 0 : current, false);
+    });
+    return refreshing;
+  }
+
+  // Changes go to the server one after another, each applied to the text the one before made.
+  var queue = Promise.resolve();
+
+  function change(what) {
+    var done = queue.then(function () { return formRequest(what); });
+    queue = done.catch(function () { return null; });
+    return done.then(function (result) {
+      if (!result) return;
+      if (what.op === "campaign") {
+        renderCampaign();
+      } else if (what.op !== "set") {
+        if (result.focus !== null && result.focus !== undefined) current = result.focus;
+        renderList();
+        selectChoice(current, what.op !== "move");
+      } else {
+        updateRow(what.index);
+        showFieldProblems();
+      }
+    });
+  }
+
+  function isImage(icon) { return /[\/\\]/.test(icon) || /\.(png|jpe?g|webp|svg)$/i.test(icon); }
+
+  function iconNode(icon) {
+    var span = document.createElement("span");
+    span.className = "choice-icon";
+    if (icon && icon.indexOf("uploads/") === 0) {
+      var image = document.createElement("img");
+      image.src = "/admin/uploads/" + encodeURIComponent(icon.slice(8));
+      image.alt = "";
+      span.appendChild(image);
+    } else {
+      span.textContent = isImage(icon || "") ? "🖼" : (icon || "");
+    }
+    return span;
+  }
+
+  function rowText(choice) { return choice.label || choice.id || "（没有名称）"; }
+
+  function renderList() {
+    choiceList.textContent = "";
+    document.getElementById("choice-count").textContent = model.choices.length;
+    model.choices.forEach(function (choice, index) {
+      var item = document.createElement("li");
+      item.className = "choice-row" + (index === current ? " is-current" : "");
+      item.draggable = true;
+      item.dataset.index = index;
+      var handle = document.createElement("span");
+      handle.className = "drag-handle";
+      handle.textContent = "⠿";
+      handle.setAttribute("aria-hidden", "true");
+      var pick = document.createElement("button");
+      pick.type = "button";
+      pick.className = "choice-pick";
+      pick.appendChild(iconNode(choice.icon));
+      pick.appendChild(document.createTextNode(rowText(choice)));
+      pick.addEventListener("click", function () { selectChoice(index, true); });
+      var up = document.createElement("button");
+      up.type = "button";
+      up.className = "button small move-up";
+      up.textContent = "↑";
+      up.setAttribute("aria-label", "上移「" + rowText(choice) + "」");
+      up.disabled = index === 0;
+      up.addEventListener("click", function () { move(index, index - 1); });
+      var down = document.createElement("button");
+      down.type = "button";
+      down.className = "button small move-down";
+      down.textContent = "↓";
+      down.setAttribute("aria-label", "下移「" + rowText(choice) + "」");
+      down.disabled = index === model.choices.length - 1;
+      down.addEventListener("click", function () { move(index, index + 1); });
+      item.appendChild(handle);
+      item.appendChild(pick);
+      item.appendChild(up);
+      item.appendChild(down);
+      item.addEventListener("dragstart", function (event) {
+        dragFrom = index;
+        event.dataTransfer.effectAllowed = "move";
+        event.dataTransfer.setData("text/plain", String(index));
+      });
+      item.addEventListener("dragover", function (event) { event.preventDefault(); item.classList.add("drop-here"); });
+      item.addEventListener("dragleave", function () { item.classList.remove("drop-here"); });
+      item.addEventListener("drop", function (event) {
+        event.preventDefault();
+        item.classList.remove("drop-here");
+        var from = dragFrom !== null ? dragFrom : Number(event.dataTransfer.getData("text/plain"));
+        dragFrom = null;
+        if (from !== index) move(from, index);
+      });
+      choiceList.appendChild(item);
+    });
+  }
+
+  function updateRow(index) {
+    var row = choiceList.children[index];
+    if (!row || !model.choices[index]) return;
+    var pick = row.querySelector(".choice-pick");
+    pick.textContent = "";
+    pick.appendChild(iconNode(model.choices[index].icon));
+    pick.appendChild(document.createTextNode(rowText(model.choices[index])));
+  }
+
+  function move(from, to) {
+    if (to < 0 || to >= model.choices.length) return;
+    current = from;
+    change({ op: "move", index: from, to: to }).then(function () {
+      var row = choiceList.children[current];
+      var button = row && row.querySelector(to < from ? ".move-up" : ".move-down");
+      if (button && !button.disabled) button.focus();
+      else if (row) row.querySelector(".choice-pick").focus();
+    });
+  }
+
+  function options(select, items, value) {
+    select.textContent = "";
+    var known = false;
+    items.forEach(function (item) {
+      var option = document.createElement("option");
+      option.value = item.id;
+      option.textContent = item.label + "（" + item.id + "）";
+      if (item.id === value) known = true;
+      select.appendChild(option);
+    });
+    if (value && !known) {
+      var odd = document.createElement("option");
+      odd.value = value;
+      odd.textContent = value + "（不存在）";
+      select.appendChild(odd);
+    }
+    select.value = value || "";
+  }
+
+  function selectChoice(index, focus) {
+    if (!model || !model.choices.length) { choiceForm.disabled = true; return; }
+    current = Math.max(0, Math.min(index, model.choices.length - 1));
+    var choice = model.choices[current];
+    Array.prototype.forEach.call(choiceList.children, function (row, i) {
+      row.classList.toggle("is-current", i === current);
+    });
+    choiceForm.disabled = false;
+    legend.textContent = "第 " + (current + 1) + " 个选项：" + rowText(choice) + "（YAML 第 " + choice.line + " 行）";
+    fields.forEach(function (name) {
+      var input = document.getElementById("f-" + name);
+      // Never overwrite what someone is typing (a refresh may answer while they type).
+      if (!focus && (timers[name] || document.activeElement === input) && input.dataset.index === String(current)) return;
+      input.dataset.index = String(current);
+      if (name === "category") options(input, model.categories, choice.category);
+      else if (name === "region") options(input, model.regions, choice.region);
+      else input.value = choice[name] || "";
+    });
+    if (uploadSelect) uploadSelect.value = (choice.icon || "").indexOf("uploads/") === 0 ? choice.icon : "";
+    previewIcon();
+    showFieldProblems();
+    if (focus) document.getElementById("f-label").focus();
+  }
+
+  function previewIcon() {
+    iconPreview.textContent = "";
+    iconPreview.appendChild(iconNode(document.getElementById("f-icon").value.trim()));
+  }
+
+  // Checks that need no server, in the words staff read, as they type.
+  function quickCheck(name, value) {
+    var length = Array.from(value).length;
+    if (name === "label") {
+      if (!value.trim()) return "名称不能是空的";
+      if (length > 40) return "名称太长了：最多 40 个字，现在有 " + length + " 个字";
+    }
+    if (name === "description" && length > 80) return "说明太长了：最多 80 个字，现在有 " + length + " 个字";
+    if (name === "icon" && !value.trim()) return "要有一个图标：一个 emoji，或一张上传的图片";
+    if (name === "link" && value.trim() && !/^https?:\/\/\S+$/.test(value.trim())) return "链接要以 https:// 或 http:// 开头";
+    if (name === "id") {
+      if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(value.trim())) return "编号只能用小写英文字母、数字和单个连字符，比如 wuhan-hot-dry-noodles";
+      var taken = model.choices.some(function (c, i) { return i !== current && c.id === value.trim(); });
+      if (taken) return "编号 " + value.trim() + " 已经被别的选项用了";
+    }
+    return "";
+  }
+
+  function showFieldProblems() {
+    var prefix = "choices[" + current + "].";
+    fields.forEach(function (name) {
+      var input = document.getElementById("f-" + name);
+      var quick = quickCheck(name, input.value);
+      var fromServer = lastProblems.filter(function (p) { return p.path === prefix + name; })
+        .map(function (p) { return p.message; });
+      var text = quick || fromServer.join("；");
+      var target = document.getElementById("p-" + name);
+      target.textContent = text;
+      input.setAttribute("aria-invalid", text ? "true" : "false");
+      if (text) input.setAttribute("aria-describedby", "p-" + name);
+      else input.removeAttribute("aria-describedby");
+    });
+  }
+
+  fields.forEach(function (name) {
+    var input = document.getElementById("f-" + name);
+    var send = function () {
+      clearTimeout(timers[name]);
+      timers[name] = null;
+      if (current === null) return;
+      var value = input.value;
+      if (model.choices[current][name] === value) return;
+      model.choices[current][name] = value;
+      change({ op: "set", index: current, field: name, value: value });
+    };
+    input.addEventListener("input", function () {
+      showFieldProblems();
+      if (name === "icon") previewIcon();
+      clearTimeout(timers[name]);
+      timers[name] = setTimeout(send, 500);
+    });
+    input.addEventListener("change", send);
+  });
+  if (uploadSelect) {
+    uploadSelect.addEventListener("change", function () {
+      if (!uploadSelect.value) return;
+      var icon = document.getElementById("f-icon");
+      icon.value = uploadSelect.value;
+      icon.dispatchEvent(new Event("change"));
+      previewIcon();
+    });
+  }
+  document.getElementById("add-choice").addEventListener("click", function () {
+    change({ op: "add", index: current }).then(function () {
+      var label = document.getElementById("f-label");
+      label.focus();
+      label.select();
+    });
+  });
+  document.getElementById("duplicate-choice").addEventListener("click", function () {
+    change({ op: "duplicate", index: current });
+  });
+  document.getElementById("delete-choice").addEventListener("click", function () {
+    var choice = model.choices[current];
+    if (!window.confirm("删除选项「" + rowText(choice) + "」？发布前都可以在版本历史里找回。")) return;
+    change({ op: "delete", index: current });
+  });
+
+  function renderCampaign() {
+    document.querySelectorAll("[data-campaign]").forEach(function (input) {
+      if (document.activeElement !== input) input.value = model.campaign[input.dataset.campaign];
+    });
+  }
+  document.querySelectorAll("[data-campaign]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      change({ op: "campaign", field: input.dataset.campaign, value: input.value });
+    });
+  });
+
+  // Hand edits in the YAML reach the form when it is shown again.
+  var preferred = null;
+  try { preferred = localStorage.getItem(viewKey); } catch (e) { preferred = null; }
+
   document.getElementById("resume-button").addEventListener("click", resume);
   numberLines();
   restoreBackup();
   validate();
+  chooseView(preferred === "yaml" ? "yaml" : "form");
 })();

@@ -41,6 +41,7 @@ CONSOLE_ROLES = {
     "editor.draft_save": "editor",
     "editor.draft_discard": "editor",
     "editor.validate": "editor",
+    "editor.form": "editor",
     "editor.preview": "editor",
     "editor.upload": "editor",
     "editor.uploads": "editor",

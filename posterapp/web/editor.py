@@ -33,6 +33,9 @@ from ..assets import (
 )
 from ..catalog import Catalog
 from ..catalog import warnings as catalog_warnings
+from ..catalog_edit import EditError
+from ..catalog_edit import apply as apply_change
+from ..catalog_edit import view as form_view
 from ..drafts import merge
 from ..errors import Conflict, InvalidSource, PosterappError, SelectionError
 from ..render.poster import Poster, render
@@ -180,6 +183,39 @@ def validate():
             "warnings": warnings,
             "summary": summary,
             "version": version.version,
+        }
+    )
+
+
+@bp.post("/api/form")
+def form():
+    """Apply a change from the form to the draft's YAML; answer with the text, form and checks.
+
+    Without a change, just read the draft for the form (after the YAML was edited by hand).
+    """
+    source = _source()
+    change = _body().get("change")
+    try:
+        text, focus = apply_change(source, change) if change is not None else (source, None)
+        shown = form_view(text)
+    except EditError as error:
+        return jsonify({"ok": False, "message": str(error)}), 422
+    if change is not None:
+        base = _publication_id(str(_body().get("base", "")))
+        studio().store.save_draft(g.staff, base, text)
+    try:
+        studio().load_text(text)
+        problems = []
+    except InvalidSource as error:
+        problems = _problems(error)
+    return jsonify(
+        {
+            "ok": True,
+            "source": text,
+            "focus": focus,
+            "form": shown,
+            "problems": problems,
+            "warnings": _warnings(text),
         }
     )
 
