@@ -235,8 +235,12 @@
     timer = setTimeout(function () { save(); validate(); }, 600);
   });
 
+  function typing() {
+    return typeof timers === "object" && Object.keys(timers).some(function (k) { return timers[k]; });
+  }
+
   window.addEventListener("beforeunload", function (event) {
-    if (!dirty()) return undefined;
+    if (!dirty() && !typing()) return undefined;
     backup();
     event.preventDefault();
     event.returnValue = "";
