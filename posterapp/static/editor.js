@@ -569,7 +569,11 @@
       pick.className = "choice-pick";
       pick.appendChild(iconNode(choice.icon));
       pick.appendChild(document.createTextNode(rowText(choice)));
-      pick.addEventListener("click", function () { selectChoice(index, true); });
+      pick.addEventListener("click", function () {
+        selectChoice(index, true);
+        // On a phone the form is below the list: bring it into view.
+        if (window.innerWidth < 720) choiceForm.scrollIntoView({ block: "start" });
+      });
       var up = document.createElement("button");
       up.type = "button";
       up.className = "button small move-up";
