@@ -74,6 +74,11 @@ RATE_LIMIT_POSTERS = define(
     "20 per minute; 300 per hour",
     "how many posters one client address may make (the API and the picker form together)",
 )
+RATE_LIMIT_PREVIEWS = define(
+    "RATE_LIMIT_PREVIEWS",
+    "120 per minute",
+    "live poster previews per client address (each is a render, so they are counted too)",
+)
 RATE_LIMIT_LOGIN = define(
     "RATE_LIMIT_LOGIN", "10 per minute", "console sign-in attempts per client address"
 )

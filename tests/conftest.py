@@ -75,7 +75,11 @@ def runner() -> CliRunner:
 
 PUBLIC_URL = "https://posters.example"
 # Tests make many posters from one address; the limits get tests of their own.
-NO_LIMITS = {"RATE_LIMIT_POSTERS": "100000 per minute", "RATE_LIMIT_LOGIN": "100000 per minute"}
+NO_LIMITS = {
+    "RATE_LIMIT_POSTERS": "100000 per minute",
+    "RATE_LIMIT_LOGIN": "100000 per minute",
+    "RATE_LIMIT_PREVIEWS": "100000 per minute",
+}
 TEST_CONFIG = {"TESTING": True, "DATABASE_URL": "", "REDIS_URL": "", **NO_LIMITS}
 
 

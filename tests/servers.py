@@ -43,6 +43,7 @@ def start(
         # Tests make many posters from one address; the limits are tested on their own.
         "POSTERAPP_RATE_LIMIT_POSTERS": "100000 per minute",
         "POSTERAPP_RATE_LIMIT_LOGIN": "100000 per minute",
+        "POSTERAPP_RATE_LIMIT_PREVIEWS": "100000 per minute",
         **(env or {}),
     }
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each server gets its own

@@ -163,3 +163,19 @@ def test_a_database_outage_is_a_503(client, studio, monkeypatch):
     response = client.get("/api/posters/AAAAAAAAAAAA")
     assert response.status_code == 503
     assert response.get_json()["error"]["message"] == "网络有点忙，请稍等几秒再试"
+
+
+def test_live_previews_are_limited_per_client_but_pages_and_images_are_not(tmp_path):
+    app = limited_app(tmp_path, RATE_LIMIT_PREVIEWS="3 per minute")
+    try:
+        client = app.test_client()
+        version = app.extensions["posterapp"].active.version
+        query = f"/preview.jpg?v={version}&choices=travel-fund"
+        assert [client.get(query).status_code for _ in range(3)] == [200] * 3
+        refused = client.get(query)
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+        # Each preview is a render; the picker page and the favicon are plain reads.
+        assert [client.get("/").status_code for _ in range(5)] == [200] * 5
+        assert client.get("/favicon.ico").status_code == 200
+    finally:
+        app.extensions["posterapp"].store.close()

@@ -12,6 +12,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 OUTAGE_LOG_EVERY = 60  # seconds between log lines while Redis stays away
 
 
+PREVIEW = "picker.preview"
+
+
 def init_app(app: Flask, blueprints: dict) -> Limiter:
     """Limit making posters and signing in; trust X-Forwarded-For from configured proxies only."""
     proxies = int(app.config["TRUSTED_PROXIES"])
@@ -37,7 +40,8 @@ def init_app(app: Flask, blueprints: dict) -> Limiter:
     @limiter.request_filter
     def reading() -> bool:
         # Only making things is limited; reading (images above all) skips the limiter's work.
-        return request.method in {"GET", "HEAD", "OPTIONS"}
+        # A live preview is a read that renders, so it is counted like making.
+        return request.method in {"GET", "HEAD", "OPTIONS"} and request.endpoint != PREVIEW
 
     posters = limiter.shared_limit(
         lambda: current_app.config["RATE_LIMIT_POSTERS"], scope="posters", methods=["POST"]
@@ -47,6 +51,11 @@ def init_app(app: Flask, blueprints: dict) -> Limiter:
     limiter.limit(lambda: current_app.config["RATE_LIMIT_LOGIN"], methods=["POST"])(
         blueprints["auth"]
     )
+    limiter.limit(
+        lambda: current_app.config["RATE_LIMIT_PREVIEWS"],
+        methods=["GET"],
+        exempt_when=lambda: request.endpoint != PREVIEW,
+    )(blueprints["picker"])
     return limiter
 
 
