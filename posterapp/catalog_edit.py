@@ -17,6 +17,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
+from . import yamldoc
 from .catalog import NATIONWIDE, is_image_path
 from .i18n import _
 
@@ -44,6 +45,17 @@ def _yaml() -> YAML:
 
 def load(text: str) -> CommentedMap:
     """Read catalog YAML for editing; refuse text the form cannot edit, saying why."""
+    # The same guards as every check first (size, anchors and aliases, nesting, tags), so that
+    # no hostile text reaches the round-trip loader, which has none of them.
+    checked = yamldoc.parse(text, "catalog.yaml")
+    if checked.data is None:
+        first = checked.problems[0] if checked.problems else None
+        raise EditError(
+            _(
+                "YAML 里有问题，表单先不能用：%(problem)s。请在“YAML”视图里改好再回来",
+                problem=first.text if first is not None else "",
+            )
+        )
     try:
         data = _yaml().load(text)
     except YAMLError as error:

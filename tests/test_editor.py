@@ -525,7 +525,7 @@ def test_adding_duplicating_moving_and_deleting_keep_the_comments():
         pytest.param(
             edit(SOURCE, FIRST_LABEL, '    label: "过早'),
             {"op": "set", "index": 0, "field": "label", "value": "x"},
-            "格式问题，表单先不能用",
+            "引号没有闭合",
             id="broken-yaml",
         ),
         pytest.param(
@@ -572,3 +572,20 @@ def test_the_form_api_saves_the_draft_and_returns_text_form_and_checks(editor_ap
         {"source": "campaign: [", "change": {"op": "add"}},
     )
     assert refused.status_code == 422 and "表单先不能用" in refused.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        pytest.param("a: &x [1]\nb: *x\n" * 3, "不能用 & 和 *", id="aliases"),
+        pytest.param("x: " + "[" * 200 + "]" * 200 + "\n", "嵌套太深了", id="deep"),
+        pytest.param("x: !!python/name:os.system y\n", "不能用 !!python/name:os.system", id="tag"),
+        pytest.param("# " + "x" * 300_000 + "\n", "文件太大了", id="huge"),
+    ],
+)
+def test_hostile_yaml_never_reaches_the_round_trip_loader(editor_app, site, text, words):
+    client, token, _page = signed_in(editor_app)
+    refused = api(client, token, "/admin/api/form", {"source": text, "change": {"op": "add"}})
+    assert refused.status_code == 422
+    assert "表单先不能用" in refused.get_json()["message"]
+    assert words in refused.get_json()["message"]
