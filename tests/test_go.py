@@ -4,6 +4,7 @@ and never an open redirect. Through a real gunicorn, as a phone would follow the
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from urllib.parse import parse_qs, urlsplit
@@ -131,3 +132,13 @@ def test_purge_deletes_old_events_and_clicks_but_keeps_posters(tmp_path, runner)
         assert store.click_counts() == {"c": 1}
     finally:
         store.close()
+
+
+def test_the_share_page_offers_each_pick_as_a_tracked_link(live_server, made):
+    with urllib.request.urlopen(f"{live_server.url}/s/{made}", timeout=20) as response:
+        page = response.read().decode()
+    links = re.findall(r'<a class="service" href="([^"]+)"', page)
+    assert links == [f"/go/{made}/{choice}" for choice in PICKS]
+    assert "TA 挑的美好小事，你也去看看" in page and page.count("去看看 <span") == len(PICKS)
+    # Every link is one the tracker accepts.
+    assert {get(live_server.url + link)[0] for link in links} == {302}

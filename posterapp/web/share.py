@@ -95,7 +95,21 @@ def share_page(poster_id: str):
     if not just_made and not from_scan:  # the maker landing on their own poster is not a view
         site.store.record("share_view", record.id)
     version = site.version_of(record)
-    labels = [version.catalog.choice(c).label for c in record.choices]
+    choices = [version.catalog.choice(c) for c in record.choices]
+    labels = [choice.label for choice in choices]
+    # Each pick that leads to a service, as a tracked link (聚变: web/go.py counts the tap).
+    services = [
+        {
+            "label": choice.label,
+            "icon": None if choice.icon_is_image else choice.icon,
+            "icon_url": f"/assets/{version.version}/{choice.icon}"
+            if choice.icon_is_image
+            else None,
+            "href": f"/go/{record.id}/{choice.id}",
+        }
+        for choice in choices
+        if choice.link
+    ]
     title = f"{record.name or '我'}的{version.catalog.campaign.title}"
     share_url = site.url(f"/s/{record.id}")
     weibo = "https://service.weibo.com/share/share.php?" + urlencode(
@@ -120,6 +134,7 @@ def share_page(poster_id: str):
         weibo_url=weibo,
         make_url=f"/?ref={record.id}",
         just_made=just_made,
+        services=services,
     )
     response = Response(page, mimetype="text/html")
     # The light picture is what paints first: the header starts it before the page has arrived.
