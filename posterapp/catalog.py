@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
@@ -114,6 +115,10 @@ class Campaign(Model):
     name_max_length: int = Field(12, ge=1, le=40, description="longest name a user may type")
     name_blocklist: list[Text] = Field(
         default_factory=list, description="words a user's name may not contain"
+    )
+    link_domains: list[Text] = Field(
+        default_factory=list,
+        description="the web domains the choices' service links may go to (and their subdomains)",
     )
     layout_rules: LayoutRules
     theme: Slug | None = Field(None, description="the look: a theme under assets/themes/")
@@ -272,6 +277,27 @@ def _quietly(model: type[Model], value) -> Model | None:
         return None
 
 
+def _check_link(doc: yamldoc.Document, path, link: str, domains: list[str]) -> None:
+    """A service link must be https and go to one of the campaign's own domains."""
+    parts = urlsplit(link)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https":
+        doc.add(
+            path,
+            _("链接要用 https:// 开头（现在是「%(link)s」），不安全的链接不能放进活动", link=link),
+        )
+    elif not any(host == d or host.endswith("." + d) for d in domains):
+        doc.add(
+            path,
+            _(
+                "链接去的「%(host)s」不在 campaign.link_domains 里；"
+                "只能链到活动自己的网站：%(known)s",
+                host=host,
+                known="、".join(domains) or _("（还没有写 link_domains）"),
+            ),
+        )
+
+
 def check(doc: yamldoc.Document, assets: Assets, parts: Parts) -> None:
     """Add to ``doc`` the problems that span several parts of the catalog."""
     _check_unique(doc, "categories", {i: c.id for i, c in parts.categories.items()})
@@ -279,7 +305,11 @@ def check(doc: yamldoc.Document, assets: Assets, parts: Parts) -> None:
     _check_unique(doc, "choices", {i: c.id for i, c in parts.choices.items()})
     categories = parts.category_ids
     regions = parts.region_ids | {NATIONWIDE}
+    campaign = parts.campaign
+    domains = [d.lower().strip(".") for d in (campaign.link_domains if campaign else [])]
     for i, choice in parts.choices.items():
+        if choice.link:
+            _check_link(doc, ("choices", i, "link"), choice.link, domains)
         if categories and choice.category not in categories:
             doc.add(
                 ("choices", i, "category"),

@@ -142,3 +142,25 @@ def test_the_share_page_offers_each_pick_as_a_tracked_link(live_server, made):
     assert "TA 挑的美好小事，你也去看看" in page and page.count("去看看 <span") == len(PICKS)
     # Every link is one the tracker accepts.
     assert {get(live_server.url + link)[0] for link in links} == {302}
+
+
+@pytest.mark.parametrize(
+    ("link", "words"),
+    [
+        ("http://life.example.com/food/x", "链接要用 https:// 开头"),
+        ("https://evil.example/food/x", "链接去的「evil.example」不在 campaign.link_domains 里"),
+        ("https://life.example.com.evil.example/x", "不在 campaign.link_domains 里"),
+    ],
+)
+def test_the_validator_refuses_off_list_and_http_links(catalog_problems, catalog_text, link, words):
+    old = "    link: https://life.example.com/food/wuhan-hot-dry-noodles\n"
+    assert old in catalog_text
+    problems = catalog_problems(catalog_text.replace(old, f"    link: {link}\n", 1))
+    assert [p.path for p in problems] == ["choices[0].link"]
+    assert words in problems[0].message
+
+
+def test_a_subdomain_of_a_listed_domain_is_fine(catalog_problems, catalog_text):
+    old = "https://life.example.com/food/wuhan-hot-dry-noodles"
+    text = catalog_text.replace(old, "https://m.life.example.com/food/x", 1)
+    assert catalog_problems(text) == []
