@@ -2,7 +2,10 @@
 
 `python3 dev.py run`, the Dockerfile and the tests' servers all start gunicorn here, so they
 all run with these settings. Each can be changed on the command line (--workers, --bind …)
-or through the POSTERAPP_* variables named below. Supervising it: docs/production.md.
+or through POSTERAPP_WORKERS, POSTERAPP_BIND and POSTERAPP_WORKER_TIMEOUT, read here with
+every other POSTERAPP_* setting (posterapp/settings.py): a bad one stops the server here, once,
+with a message saying what to write, before any worker starts. Supervising it:
+docs/production.md.
 """
 
 import ctypes
@@ -13,9 +16,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-bind = os.environ.get("POSTERAPP_BIND", "127.0.0.1:8000")
+from posterapp import settings as posterapp_settings
+
+try:
+    _settings = posterapp_settings.load()
+except posterapp_settings.SettingsError as error:
+    # One line for the log, no traceback: the message says which variable and what to write.
+    print(f"posterapp: {error}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+bind = _settings.BIND
 # Rendering is CPU work: one worker per core.
-workers = int(os.environ.get("POSTERAPP_WORKERS", os.cpu_count() or 2))
+workers = _settings.WORKERS
 
 # gevent workers, so that slow clients cost a greenlet each instead of a whole worker.
 # Measured on the 2-core machine, two workers, GET / while N sockets dribble a request
@@ -35,7 +47,7 @@ worker_connections = 1000
 
 # A poster renders in ~10 ms; a worker silent for 30 s is stuck and gets replaced, and the
 # request gets a 502 instead of hanging (counted on /metrics: see worker_abort below).
-timeout = int(os.environ.get("POSTERAPP_WORKER_TIMEOUT", 30))
+timeout = _settings.WORKER_TIMEOUT
 # On SIGHUP or SIGTERM, workers finish what they are doing for up to 20 s.
 graceful_timeout = 20
 # Also how long a worker waits for a request's header: a client dribbling it is cut off.

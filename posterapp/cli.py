@@ -27,13 +27,18 @@ DEFAULT_URL = "http://localhost:8000/"
 
 
 class Context:
-    def __init__(self, assets: Path, data_dir: Path):
+    def __init__(self, assets: Path, data_dir: Path, values: settings.Settings):
         self.assets = assets
         self.data_dir = data_dir
+        self.settings = values
+
+    @property
+    def database_url(self) -> str:
+        return settings.database_url(self.data_dir, self.settings.DATABASE_URL)
 
     @functools.cached_property
     def store(self) -> Store:
-        store = Store(settings.database_url(self.data_dir, settings.DATABASE_URL.value()))
+        store = Store(self.database_url)
         store.create_schema()
         click.get_current_context().call_on_close(store.close)
         return store
@@ -52,28 +57,34 @@ class Context:
 @click.option(
     "--assets",
     type=click.Path(file_okay=False, path_type=Path),
-    default=lambda: settings.path(settings.ASSETS_DIR),
-    show_default="assets/",
-    help=settings.ASSETS_DIR.description,
+    default=None,
+    show_default="POSTERAPP_ASSETS_DIR or assets/",
+    help=settings.describe("ASSETS_DIR"),
 )
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=lambda: settings.path(settings.DATA_DIR),
-    show_default="instance/",
-    help=settings.DATA_DIR.description,
+    default=None,
+    show_default="POSTERAPP_DATA_DIR or instance/",
+    help=settings.describe("DATA_DIR"),
 )
 @click.pass_context
-def main(ctx: click.Context, assets: Path, data_dir: Path) -> None:
+def main(ctx: click.Context, assets: Path | None, data_dir: Path | None) -> None:
     """Make "美好生活" posters and check the files campaign staff edit."""
-    ctx.obj = Context(assets, data_dir)
+    try:
+        values = settings.load()
+    except settings.SettingsError as error:
+        for problem in error.problems:
+            click.echo(f"error: {problem}", err=True)
+        ctx.exit(1)
+    ctx.obj = Context(assets or values.ASSETS_DIR, data_dir or values.DATA_DIR, values)
 
 
 catalog_option = click.option(
     "--catalog",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=lambda: settings.path(settings.CATALOG),
-    show_default="choices/default.yaml",
+    default=lambda: click.get_current_context().find_object(Context).settings.CATALOG,
+    show_default="POSTERAPP_CATALOG or choices/default.yaml",
     help="catalog YAML to use",
 )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,13 +26,13 @@ def init_app(app: Flask) -> None:
         cache=ImageCache(data / "images"),
         public_url=app.config["PUBLIC_URL"],
         assets=Assets(Path(app.config["ASSETS_DIR"]), uploads=store.upload),
-        render_budget=float(app.config["RENDER_BUDGET"]),
+        render_budget=app.config["RENDER_BUDGET"],
     )
     site.ensure_published(Path(app.config["CATALOG"]))
     report_catalog_file(app, store, Path(app.config["CATALOG"]))
     app.extensions["posterapp"] = site
-    console = flag(app.config["CONSOLE"])
-    if flag(app.config["PRODUCTION"]):
+    console = app.config["CONSOLE"]  # a bool: settings.load read the text
+    if app.config["PRODUCTION"]:
         refuse_unsafe_production(app, store, console)
     else:
         warn_about_other_hosts(app)
@@ -97,74 +96,16 @@ def report_catalog_file(app: Flask, store: Store, path: Path) -> None:
     )
 
 
-def flag(value) -> bool:
-    """Read a yes/no setting given as a bool or as text like "true", "1", "off"."""
-    return (
-        value
-        if isinstance(value, bool)
-        else str(value).strip().lower() in {"1", "true", "yes", "on"}
-    )
-
-
 def refuse_unsafe_production(app: Flask, store: Store, console: bool) -> None:
-    """In production, stop at start-up rather than run with a guessable key or an open door."""
-    problem = public_url_problem(str(app.config.get("PUBLIC_URL") or ""))
-    if problem:
-        raise RuntimeError(problem)
-    key = str(app.config.get("SECRET_KEY") or "")
-    # Spaces or one character repeated are as guessable as no key at all.
-    if key == settings.SECRET_KEY.default or len(key.strip()) < 32 or len(set(key)) < 8:
-        raise RuntimeError(
-            "POSTERAPP_SECRET_KEY 在正式环境里必须是一串足够长的随机字符（至少 32 个字符），"
-            "可以用这条命令生成：python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
-        )
+    """In production, stop at start-up rather than run with the console open to no one.
+
+    The address and the secret key are checked with the other settings (settings.load).
+    """
     if console and store.user_count() == 0:
         raise RuntimeError(
             "活动后台（/admin）开着，但还没有员工账号：请先运行 "
             "`posterapp admin add-user 名字` 创建一个，或者设置 POSTERAPP_CONSOLE=false 关掉后台。"
         )
-
-
-LOOPBACK_HOSTS = {"localhost", "localhost.localdomain", "0.0.0.0", "::", "::1"}
-
-
-def public_url_problem(url: str) -> str | None:
-    """Say what is wrong with PUBLIC_URL for production, or None when people can reach it."""
-    example = "例如 POSTERAPP_PUBLIC_URL=https://posters.example.org"
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError:
-        parts, host = None, ""
-    if parts is None or not parts.scheme or not host or any(c.isspace() for c in url):
-        return (
-            f"POSTERAPP_PUBLIC_URL（现在是 {url!r}）不是完整的网址：请写上 https:// 和域名，"
-            f"{example}。否则每张海报的二维码都做不出来。"
-        )
-    if not url.startswith("https://"):
-        return (
-            f"POSTERAPP_PUBLIC_URL（现在是 {url}）在正式环境里必须以小写的 https:// 开头，"
-            f"否则登录 cookie 会在没有加密的连接上传送。{example}。"
-        )
-    if host in LOOPBACK_HOSTS or host.endswith(".localhost") or _loopback(host):
-        return (
-            f"POSTERAPP_PUBLIC_URL（现在是 {url}）指向本机：每张海报的二维码都会打不开，"
-            f"而且这个地址会永久存进海报记录。请设成大家访问的地址，{example}。"
-        )
-    if parts.query or parts.fragment:
-        return (
-            f"POSTERAPP_PUBLIC_URL（现在是 {url}）不能带 ? 或 # 后面的部分，"
-            f"请只写协议、域名和路径，{example}。"
-        )
-    return None
-
-
-def _loopback(host: str) -> bool:
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_unspecified
 
 
 def warn_about_other_hosts(app: Flask) -> None:

@@ -17,7 +17,7 @@ PREVIEW = "picker.preview"
 
 def init_app(app: Flask, blueprints: dict) -> Limiter:
     """Limit making posters and signing in; trust X-Forwarded-For from configured proxies only."""
-    proxies = int(app.config["TRUSTED_PROXIES"])
+    proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     else:
