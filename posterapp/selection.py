@@ -15,8 +15,8 @@ from confusable_homoglyphs.confusables import is_confusable
 from . import layouts
 from .errors import SelectionError, UndrawableText
 from .i18n import _, join, ngettext
+from .model import Poster
 from .render import fonts
-from .render.poster import Poster
 from .versions import CatalogVersion
 
 MAX_URL = 512

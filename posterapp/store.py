@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from . import versions
 from .errors import Conflict, VersionNotFound
-from .render.poster import Poster
+from .model import Poster
 from .versions import CatalogVersion
 
 metadata = sa.MetaData()

@@ -15,7 +15,8 @@ from posterapp import themes, versions
 from posterapp.errors import InvalidSource
 from posterapp.layouts import _overlap
 from posterapp.render import text
-from posterapp.render.poster import Poster, render
+from posterapp.model import Poster
+from posterapp.render.poster import render
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "choices" / "default.yaml"

@@ -112,7 +112,8 @@ def test_saving_is_idempotent_and_never_rewrites(store, default_version):
 
 def test_a_version_stored_before_the_models_grew_still_loads_and_renders(store, default_version):
     """Stored manifests are checked as stored: new optional fields must not 'damage' them."""
-    from posterapp.render.poster import Poster, render
+    from posterapp.model import Poster
+    from posterapp.render.poster import render
     from posterapp.versions import _canonical, _sha256
 
     manifest = json.loads(versions.encode(default_version))

@@ -7,8 +7,10 @@ import io
 from PIL import Image
 
 from ..catalog import life_tag
+from ..model import Poster
 from . import icons, text
-from .poster import Poster, fill_shape, render, shape_mask
+from .compose import fill_shape, shape_mask
+from .poster import render
 
 WIDTH, HEIGHT = 1200, 630
 THUMB_H = 560

@@ -7,12 +7,13 @@ are drawn at that size and scaled (see ``render.icons``).
 
 from __future__ import annotations
 
-import functools
 import json
 import unicodedata
 from pathlib import Path
 
 from PIL import ImageFont
+
+from . import caches
 
 FONTS = Path(__file__).resolve().parents[2] / "assets" / "fonts"
 FACES = {"regular": FONTS / "NotoSansSC-Regular.otf", "bold": FONTS / "NotoSansSC-Bold.otf"}
@@ -24,7 +25,7 @@ JOINERS = {ord(ZWJ), ord(VS15), ord(VS16), 0x20E3} | set(range(0xE0020, 0xE0080)
 LAYOUT = ImageFont.Layout.RAQM if ImageFont.core.HAVE_RAQM else ImageFont.Layout.BASIC
 
 
-@functools.cache
+@caches.memo("fonts.coverage")
 def _coverage() -> dict[str, frozenset[int]]:
     # Made by tools/font_coverage.py from the fonts' character maps (tests check it matches).
     data = json.loads((FONTS / "coverage.json").read_text())
@@ -43,7 +44,7 @@ def emoji_codepoints() -> frozenset[int]:
     return _coverage()["emoji"]
 
 
-@functools.cache
+@caches.memo("fonts.drawable")
 def drawable_codepoints() -> frozenset[int]:
     return text_codepoints() | emoji_codepoints()
 
@@ -60,14 +61,13 @@ def undrawable(text: str) -> list[str]:
     return missing
 
 
-# Each face of the CJK font costs FreeType ~4 MB, so only the sizes in use are kept.
-@functools.lru_cache(maxsize=8)
+@caches.memo("fonts.face")  # FreeType keeps ~4 MB per face: only the sizes in use
 def face(kind: str, size: int) -> ImageFont.FreeTypeFont:
     """Return the text face ``kind`` ('regular' or 'bold') at ``size`` pixels."""
     return ImageFont.truetype(str(FACES[kind]), size, layout_engine=LAYOUT)
 
 
-@functools.cache
+@caches.memo("fonts.emoji_face")
 def emoji_face() -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(EMOJI), EMOJI_SIZE, layout_engine=LAYOUT)
 

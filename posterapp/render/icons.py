@@ -6,20 +6,19 @@ picture and an SVG drawing of the same subject come out the same size side by si
 
 from __future__ import annotations
 
-import functools
 import io
 
 import resvg_py
 from PIL import Image, ImageDraw
 
-from . import fonts
+from . import caches, fonts
 
 # An SVG drawn more than this much larger than its tile, to crop its padding away, is a
 # drawing of a speck; it is shown as it is rather than rasterised at an enormous size.
 SVG_MAX_ZOOM = 4
 
 
-@functools.lru_cache(maxsize=512)
+@caches.budgeted("emoji_tiles")
 def emoji_tile(emoji: str, size: int) -> Image.Image:
     """Draw an emoji at the font's only size (109) and scale it into a ``size`` square."""
     face = fonts.emoji_face()
@@ -29,7 +28,7 @@ def emoji_tile(emoji: str, size: int) -> Image.Image:
     return _square(big, size)
 
 
-@functools.lru_cache(maxsize=128)
+@caches.budgeted("image_tiles")
 def image_tile(data: bytes, size: int) -> Image.Image:
     """Fit an icon (PNG, JPEG, WebP or SVG bytes) into a ``size`` square, keeping its shape."""
     if is_svg(data):
@@ -43,7 +42,7 @@ def is_svg(data: bytes) -> bool:
     return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
 
 
-@functools.lru_cache(maxsize=256)
+@caches.budgeted("svg_tiles")
 def svg_tile(data: bytes, size: int) -> Image.Image:
     """Rasterise an SVG so its art fills a ``size`` square: drawn at that size, never upscaled.
 
@@ -91,7 +90,7 @@ def _square(image: Image.Image, size: int) -> Image.Image:
     return tile
 
 
-@functools.lru_cache(maxsize=8)
+@caches.budgeted("keyvisuals")
 def svg_canvas(data: bytes, width: int, height: int) -> Image.Image:
     """Draw an SVG illustration ``width`` px wide, top-aligned in a ``width``×``height`` layer."""
     drawn = Image.open(io.BytesIO(_png(data.decode("utf-8-sig"), width=width))).convert("RGBA")

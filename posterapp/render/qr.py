@@ -15,13 +15,14 @@ version. Their tiles are too small for a phone code, and that is what selects th
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import qrcode
 from PIL import Image, ImageDraw
 from qrcode.exceptions import DataOverflowError
+
+from . import caches
 
 QUIET_MODULES = 4  # the standard quiet zone; the white square around the code provides it
 MIN_MODULE_PX = 9  # smaller modules blur into each other in a phone photo of a screen
@@ -124,7 +125,7 @@ def _shape(url: str) -> str:
     return "".join("0" if c.isdigit() else "A" if c in ALPHANUMERIC else "a" for c in url)
 
 
-@functools.lru_cache(maxsize=256)
+@caches.memo("qr.phone_plan")
 def _phone_plan(shape: str, size: int) -> tuple[int, int, int] | None:
     level_q = PHONE_ERROR_CORRECTION[-1]
     version = _smallest_version(shape, level_q)
@@ -137,7 +138,7 @@ def _phone_plan(shape: str, size: int) -> tuple[int, int, int] | None:
     return version, level, module_px
 
 
-@functools.lru_cache(maxsize=64)
+@caches.memo("qr.legacy_version")
 def _legacy_version_for(length: int) -> int:
     """Return the smallest QR version that holds ``length`` bytes at EC M."""
     probe = qrcode.QRCode(error_correction=LEGACY_ERROR_CORRECTION)

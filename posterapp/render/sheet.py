@@ -5,8 +5,9 @@ from __future__ import annotations
 from PIL import Image, ImageDraw
 
 from ..layouts import Layout
+from ..model import Poster
 from . import text
-from .poster import Poster, render
+from .poster import render
 from .proof import WIDE, reachable
 
 THUMB_W, THUMB_H = 270, 480  # feed size: how a poster is first seen in WeChat Moments

@@ -13,7 +13,6 @@ in colour from the emoji font.
 
 from __future__ import annotations
 
-import functools
 import math
 import unicodedata
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from pathlib import Path
 import rjieba
 from PIL import Image, ImageDraw
 
-from . import fonts, icons
+from . import caches, fonts, icons
 
 # Characters a line may not start with (closing brackets, stops, small kana, dashes …).
 NO_START = set(
@@ -52,7 +51,7 @@ def _is_word(cluster: str) -> bool:
 WORDS = Path(__file__).resolve().parents[2] / "assets" / "words.txt"
 
 
-@functools.cache
+@caches.memo("text.segmenter")
 def segmenter() -> rjieba.Jieba:
     """Return jieba's segmenter with the catalog's own words (assets/words.txt) added."""
     jieba = rjieba.Jieba()
@@ -98,7 +97,7 @@ def _words(text: str) -> list[str]:
     return out
 
 
-@functools.lru_cache(maxsize=8192)
+@caches.memo("text.atoms")
 def atoms(text: str, by_words: bool = True) -> tuple[str, ...]:
     """Split text into pieces that are never broken; a line may break between any two.
 
@@ -147,7 +146,7 @@ def runs(text: str) -> list[tuple[str, bool]]:
     return out
 
 
-@functools.lru_cache(maxsize=65536)
+@caches.memo("text.width")
 def width(text: str, kind: str, size: int) -> float:
     """Return the advance width of ``text`` set in face ``kind`` at ``size`` pixels."""
     total = 0.0
@@ -231,7 +230,7 @@ class SetText:
         return round(len(self.lines) * self.size * self.line_height)
 
 
-@functools.lru_cache(maxsize=8192)
+@caches.memo("text.fit")
 def fit(
     text: str,
     kind: str,

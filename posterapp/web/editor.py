@@ -38,7 +38,8 @@ from ..catalog_edit import apply as apply_change
 from ..catalog_edit import view as form_view
 from ..drafts import merge
 from ..errors import Conflict, InvalidSource, PosterappError, SelectionError
-from ..render.poster import Poster, render
+from ..model import Poster
+from ..render.poster import render
 from ..render.sheet import SAMPLE_URL, worst_case
 from . import studio
 from .auth import audit, require_staff

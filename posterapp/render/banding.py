@@ -1,0 +1,187 @@
+"""The banded PNG encoder: a poster's rows deflated in bands, the bands kept and reused.
+
+How it works, and why the output is still one ordinary PNG:
+
+* **Bands and their keys.** A poster is a static layer (what every poster of a layout
+  shares) with parts drawn over it (texts, cards, the QR code), each spanning some rows
+  and carrying a key that names everything its pixels depend on. Parts whose rows overlap
+  merge into one band; the rows between them are static bands. A band is kept in
+  ``caches.BANDS`` under ``(scope, top, bottom, part keys)`` — ``scope`` names the static
+  layer by content (catalog version id, layout) — or ``(scope, top, bottom, STATIC)``. A
+  part keyed None (a typed name, the QR code) makes its band this poster's own: drawn and
+  deflated every time, never kept. So the same card at the same place in the same version
+  is deflated once, whoever picked it, and a preview of the live catalog's YAML (same
+  content hash) reuses what live posters left.
+* **Full flush + Adler-32 combine.** Each band is deflated on its own (raw deflate, no
+  header) and ended with a full flush: the last block closes on a byte boundary and the
+  compressor forgets its history, so no later band refers back into it. Any sequence of
+  such bands, a zlib header before them and an empty final block after, is one valid zlib
+  stream. Its trailer, the Adler-32 of all the rows, is computed from the bands' own
+  checksums and lengths (``adler32_combine``, as in zlib), so a kept band never needs its
+  uncompressed rows again.
+* **Filter 0.** Rows are stored unfiltered. PNG's Up, Average and Paeth filters predict
+  from the row above, which for a band's first row lies in another band (another poster's,
+  once bands are reused): the bytes would depend on the neighbour. Sub would not, but costs
+  a pass over every pixel; the unfiltered bytes are ``tobytes()`` itself, and ISA-L deflates
+  them as small as zlib level 1 does the whole image.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+from isal import isal_zlib
+from PIL import Image
+
+from . import caches
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+ZLIB_HEADER = b"\x78\x01"
+FINAL_BLOCK = b"\x03\x00"  # an empty, final, fixed-Huffman deflate block
+ADLER_BASE = 65521
+STATIC = ("static",)  # the key of rows where nothing is drawn over the static layer
+
+
+@dataclass(frozen=True)
+class Part:
+    """Something drawn per poster, spanning rows ``top``..``bottom`` of the canvas.
+
+    ``key`` names everything its pixels depend on besides the static layer and its rows
+    (None: they are this poster's alone), so a band of rows made of the same parts can be
+    reused.
+    """
+
+    top: int
+    bottom: int
+    key: tuple | None
+    draw: Callable[[Image.Image, int], None]  # onto a canvas whose row 0 is canvas row ``origin``
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A band of rows, deflated and flushed: ``data`` plus the Adler-32 of what it holds."""
+
+    data: bytes
+    adler: int
+    length: int
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+def encode(
+    size: tuple[int, int],
+    scope: Hashable | None,
+    layer: Callable[[], Image.Image],
+    parts: list[Part],
+) -> bytes:
+    """Return the PNG of ``layer()`` with ``parts`` drawn over it, reusing kept bands.
+
+    ``scope`` names the static layer's content (None: nothing is kept); ``layer`` is called
+    only when a band must be drawn. The pixels are exactly those of drawing every part onto
+    the layer; the same inputs always give the same bytes.
+    """
+    width, height = size
+    fragments = []
+    row = 0
+    for top, bottom, key, members in bands(parts, height):
+        if row < top:
+            fragments.append(band(scope, layer, row, top, STATIC, []))
+        fragments.append(band(scope, layer, top, bottom, key, members))
+        row = bottom
+    if row < height:
+        fragments.append(band(scope, layer, row, height, STATIC, []))
+    return assemble(width, height, fragments)
+
+
+def bands(found: list[Part], height: int) -> list[list]:
+    """Merge parts whose rows overlap into bands: (top, bottom, key, parts), top to bottom."""
+    merged: list[list] = []
+    for part in sorted(found, key=lambda p: (p.top, p.bottom)):
+        top, bottom = max(0, part.top), min(height, part.bottom)
+        if merged and top < merged[-1][1]:
+            band = merged[-1]
+            band[1] = max(band[1], bottom)
+            band[2] = None if band[2] is None or part.key is None else (*band[2], part.key)
+            band[3].append(part)
+        else:
+            merged.append([top, bottom, None if part.key is None else (part.key,), [part]])
+    return merged
+
+
+def band(scope, layer, top: int, bottom: int, key, members: list[Part]) -> Fragment:
+    """Return the compressed rows top..bottom, from the cache when their content repeats."""
+    # A band of several cards side by side (a grid row) seldom comes back: not worth keeping.
+    repeats = scope is not None and key is not None and sum(1 for k in key if k[0] == "card") <= 1
+    cache_key = (scope, top, bottom, key) if repeats else None
+    if cache_key is not None:
+        found = caches.BANDS.get(cache_key)
+        if found is not None:
+            return found
+    static = layer()
+    canvas = static.crop((0, top, static.width, bottom))
+    for part in members:
+        part.draw(canvas, top)
+    fragment = compress_band(canvas.convert("RGB"), hard=key == STATIC)
+    if cache_key is not None:
+        caches.BANDS.put(cache_key, fragment)
+    return fragment
+
+
+def compress_band(band: Image.Image, hard: bool) -> Fragment:
+    """Deflate an RGB band as unfiltered PNG rows, ending with a full flush.
+
+    Rows every poster shares are compressed hard, once (zlib level 9). All others are
+    compressed with ISA-L: ~15× faster than zlib level 1 and as small, so a band seen for
+    the first time costs a tenth of a millisecond.
+    """
+    width, height = band.size
+    stride = width * 3
+    pixels = band.tobytes()
+    raw = bytearray(height * (stride + 1))  # each row: filter byte 0, then its pixels
+    for row in range(height):
+        start = row * (stride + 1) + 1
+        raw[start : start + stride] = pixels[row * stride : (row + 1) * stride]
+    if hard:
+        deflate = zlib.compressobj(9, zlib.DEFLATED, -15, 9)
+        data = deflate.compress(raw) + deflate.flush(zlib.Z_FULL_FLUSH)
+    else:
+        deflate = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
+        data = deflate.compress(raw) + deflate.flush(isal_zlib.Z_FULL_FLUSH)
+    return Fragment(data, zlib.adler32(raw), len(raw))
+
+
+def adler32_combine(first: int, second: int, second_length: int) -> int:
+    """Return the Adler-32 of two byte strings joined, from theirs (as zlib's C function)."""
+    remainder = second_length % ADLER_BASE
+    sum1 = first & 0xFFFF
+    sum2 = (remainder * sum1) % ADLER_BASE
+    sum1 += (second & 0xFFFF) + ADLER_BASE - 1
+    sum2 += ((first >> 16) & 0xFFFF) + ((second >> 16) & 0xFFFF) + ADLER_BASE - remainder
+    sum1 %= ADLER_BASE
+    sum2 %= ADLER_BASE
+    return sum1 | (sum2 << 16)
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return (
+        struct.pack(">I", len(data))
+        + kind
+        + data
+        + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
+    )
+
+
+def assemble(width: int, height: int, fragments: list[Fragment]) -> bytes:
+    """Write an 8-bit RGB PNG whose image data is ``fragments`` in order, top to bottom."""
+    adler = 1
+    for fragment in fragments:
+        adler = adler32_combine(adler, fragment.adler, fragment.length)
+    stream = b"".join([ZLIB_HEADER, *(f.data for f in fragments), FINAL_BLOCK,
+                       struct.pack(">I", adler)])  # fmt: skip
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", stream) + _chunk(b"IEND", b"")

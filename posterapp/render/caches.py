@@ -1,0 +1,231 @@
+"""Every cache the renderer keeps in a process: what it is keyed by, what it may hold, clear().
+
+A key is always content — a catalog version id (the hash of the catalog, its layouts,
+themes and images: ``versions.build``), a layout id, sizes, colours, text or bytes — never
+an object's identity. So loading the same catalog twice, or previewing unpublished YAML
+whose content hash is that of the live version, finds what live posters left behind.
+
+| cache | key | limit |
+|---|---|---|
+| ``bands`` | version id, layout, rows, what is drawn in them | BUDGETS |
+| ``card_tiles`` | version id, layout, choice, card height | BUDGETS |
+| ``static_layers`` | version id, layout | BUDGETS |
+| ``shape_masks`` | circle/rect, width, height, radius | BUDGETS |
+| ``blank_cards`` | width, height, fill, edge, radius | BUDGETS |
+| ``emoji_tiles`` | emoji, size | BUDGETS |
+| ``image_tiles`` / ``svg_tiles`` | the image's bytes, size | BUDGETS (bytes held as keys count) |
+| ``keyvisuals`` | the SVG's bytes, width, height | BUDGETS |
+| text, QR and font look-ups | their arguments | COUNTS: small values, a byte budget means nothing |
+
+Images are big, so their caches are bounded in bytes; text measurements are a few dozen
+bytes each, so those keep a plain ``functools.lru_cache`` bounded in entries. ``clear_all``
+empties every one (tests, the memory bench). ``inventory`` reports them all.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import NamedTuple
+
+MB = 1024 * 1024
+# Byte budgets. Together they keep a worker well under 150 MB (bench/render.py --memory).
+BUDGETS = {
+    "bands": 40 * MB,  # deflated rows: a poster's cards and texts repeat across posters
+    "card_tiles": 24 * MB,  # to draw a band that is new: one ~300 KB tile per choice
+    "static_layers": 36 * MB,  # 8.3 MB each: the layouts of the live version, and one more
+    "shape_masks": 6 * MB,
+    "blank_cards": 4 * MB,
+    "emoji_tiles": 6 * MB,
+    "image_tiles": 6 * MB,
+    "svg_tiles": 6 * MB,
+    "keyvisuals": 8 * MB,  # only drawn into static layers, which are kept themselves
+}
+# Entry limits for caches of small values (and of the few fonts and files loaded once).
+COUNTS = {
+    "text.atoms": 8192,
+    "text.width": 65536,
+    "text.fit": 8192,
+    "text.segmenter": 1,
+    "qr.phone_plan": 256,
+    "qr.legacy_version": 64,
+    "fonts.coverage": 1,
+    "fonts.drawable": 1,
+    "fonts.face": 8,  # FreeType keeps ~4 MB per CJK face: only the sizes in use
+    "fonts.emoji_face": 1,
+}
+
+
+class Info(NamedTuple):
+    """The same fields as ``functools.lru_cache``'s ``cache_info()``."""
+
+    hits: int
+    misses: int
+    maxsize: int
+    currsize: int
+
+
+class Budgeted:
+    """An LRU cache that drops the least recently used entries beyond a byte budget."""
+
+    def __init__(self, name: str, size: Callable[[Hashable, object], int], budget: int):
+        self.name = name
+        self.budget = budget
+        self.size = size  # bytes an entry holds, given its key and value
+        self.used = 0
+        self.hits = self.misses = 0
+        self.entries: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable):
+        """Return the value kept for ``key``, or None."""
+        with self.lock:
+            found = self.entries.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+            self.entries.move_to_end(key)
+            return found[0]
+
+    def put(self, key: Hashable, value) -> None:
+        size = self.size(key, value)
+        if size > self.budget:
+            return  # it would push out everything else and then itself
+        with self.lock:
+            if key in self.entries:
+                return
+            self.entries[key] = (value, size)
+            self.used += size
+            while self.used > self.budget:
+                _, (_, dropped) = self.entries.popitem(last=False)
+                self.used -= dropped
+
+    def get_or_make(self, key: Hashable | None, make: Callable[[], object]):
+        """Return the value for ``key``, made and kept on a miss; ``key`` None: just make it."""
+        if key is None:
+            return make()
+        found = self.get(key)
+        if found is None:
+            found = make()
+            self.put(key, found)
+        return found
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.used = 0
+            self.hits = self.misses = 0
+
+    def info(self) -> Info:
+        return Info(self.hits, self.misses, self.budget, len(self.entries))
+
+
+class Counted:
+    """A ``functools.lru_cache`` known by name, bounded in entries."""
+
+    def __init__(self, name: str, function):
+        self.name = name
+        self.function = function
+
+    @property
+    def budget(self) -> int:
+        return COUNTS[self.name]
+
+    @property
+    def used(self) -> None:
+        return None  # not measured in bytes
+
+    def clear(self) -> None:
+        self.function.cache_clear()
+
+    def info(self) -> Info:
+        found = self.function.cache_info()
+        return Info(found.hits, found.misses, found.maxsize, found.currsize)
+
+
+REGISTRY: dict[str, Budgeted | Counted] = {}
+
+
+def _register(cache):
+    REGISTRY[cache.name] = cache
+    return cache
+
+
+def image_bytes(image) -> int:
+    """Return what a Pillow image holds in memory: width × height × bands."""
+    return image.width * image.height * len(image.getbands())
+
+
+def data_key_bytes(key: tuple) -> int:
+    """Return the bytes an argument tuple holds in ``bytes`` values (an icon's file)."""
+    return sum(len(part) for part in key if isinstance(part, bytes))
+
+
+def memo(name: str):
+    """Decorate a function of small values with an LRU cache of ``COUNTS[name]`` entries."""
+
+    def decorate(function):
+        cached = functools.lru_cache(maxsize=COUNTS[name])(function)
+        _register(Counted(name, cached))
+        return cached
+
+    return decorate
+
+
+def budgeted(name: str, size: Callable[[Hashable, object], int] | None = None):
+    """Decorate a function returning an image with a cache of ``BUDGETS[name]`` bytes.
+
+    The key is the arguments themselves (content: text, sizes, bytes). The wrapper keeps
+    ``cache_clear()`` and ``cache_info()``, as ``functools.lru_cache`` has them.
+    """
+    size = size or (lambda key, image: image_bytes(image) + data_key_bytes(key))
+
+    def decorate(function):
+        cache = _register(Budgeted(name, size, BUDGETS[name]))
+
+        @functools.wraps(function)
+        def cached(*args):
+            found = cache.get(args)
+            if found is None:
+                found = function(*args)
+                cache.put(args, found)
+            return found
+
+        cached.cache = cache
+        cached.cache_clear = cache.clear
+        cached.cache_info = cache.info
+        return cached
+
+    return decorate
+
+
+def clear_all() -> None:
+    """Empty every cache (for tests and for measuring memory from a known start)."""
+    for cache in REGISTRY.values():
+        cache.clear()
+
+
+def inventory() -> list[dict]:
+    """Describe every cache: name, limit (bytes or entries), what it holds, hits and misses."""
+    rows = []
+    for name, cache in sorted(REGISTRY.items()):
+        info = cache.info()
+        kind = "bytes" if isinstance(cache, Budgeted) else "entries"
+        rows.append(
+            {"name": name, "limit": cache.budget, "unit": kind, "bytes": cache.used,
+             "entries": info.currsize, "hits": info.hits, "misses": info.misses}
+        )  # fmt: skip
+    return rows
+
+
+# Kept with explicit keys by the modules that fill them (see the table above).
+BANDS = _register(Budgeted("bands", lambda key, fragment: fragment.size, BUDGETS["bands"]))
+CARD_TILES = _register(
+    Budgeted("card_tiles", lambda key, tile: image_bytes(tile), BUDGETS["card_tiles"])
+)
+STATIC_LAYERS = _register(
+    Budgeted("static_layers", lambda key, layer: image_bytes(layer), BUDGETS["static_layers"])
+)

@@ -1,0 +1,348 @@
+"""What a poster draws where: the static layer, then its parts (texts, cards, the QR code)."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+from PIL import Image, ImageChops, ImageDraw
+
+from ..catalog import life_tag
+from ..model import Poster
+from . import caches, icons, qr, text
+from .banding import Part
+
+if TYPE_CHECKING:
+    from ..catalog import Catalog, Choice
+    from ..layouts import Layout, TextElement
+    from ..versions import CatalogVersion
+
+SUPERSAMPLE = 4  # shapes are drawn 4× larger and scaled down for smooth edges
+# The theme colour each text takes when its layout names none.
+TEXT_ROLES = {
+    "title": "ink",
+    "name": "ink",
+    "subtitle": "soft",
+    "count": "accent",
+    "life_tag": "on_accent",
+    "brand": "panel_ink",
+    "footer": "soft",
+    "cta": "panel_ink",
+    "cta_hint": "panel_soft",
+}
+FALLBACK_INK = "#222222"  # layouts made before themes name every colour
+PILL_PAD = 0.6  # the tag badge reaches this many ems beyond its text each side
+
+
+def paint(version: CatalogVersion, value: str | None, role: str) -> str:
+    """Resolve a layout colour: "#RRGGBB" as it is, a role name or None through the theme."""
+    if value and value.startswith("#"):
+        return value
+    theme = version.theme
+    return theme.role(value or role) if theme else FALLBACK_INK
+
+
+PAD = 2  # a card's tile reaches 2 px beyond the card, for its border
+
+
+def is_dynamic(key: str, element: TextElement) -> bool:
+    """Tell whether a text changes from poster to poster (it shows the name or the count)."""
+    from ..layouts import DEFAULT_TEXTS
+
+    template = element.text or DEFAULT_TEXTS[key]
+    return any(field in template for field in ("{name}", "{count}", "{tag}"))
+
+
+def static_layer(version: CatalogVersion, layout_id: str) -> Image.Image:
+    """Return the RGBA layer every poster of a layout shares: background, shapes, fixed texts.
+
+    Kept by content (version id, layout): a catalog loaded again, or previewed from the same
+    YAML, finds it. Do not draw on it: copy or crop it first.
+    """
+    key = (version.version, layout_id) if version.version else None
+    return caches.STATIC_LAYERS.get_or_make(key, lambda: _draw_static_layer(version, layout_id))
+
+
+def _draw_static_layer(version: CatalogVersion, layout_id: str) -> Image.Image:
+    layout = version.layouts[layout_id]
+    canvas = background(version, layout)
+    theme = version.theme
+    if theme is not None and layout.keyvisual is not None:
+        x, y, w, h = layout.keyvisual
+        art = icons.svg_canvas(version.asset(theme.keyvisual_path), w, h)
+        canvas.alpha_composite(art, (x, y))
+    draw_shapes(canvas, layout)
+    if layout.panel is not None:
+        panel, box = layout.panel, layout.panel.box
+        fill = theme.panel if theme else "#FFFFFF"
+        edge = theme.panel_edge if theme else fill
+        if edge != fill:
+            fill_shape(canvas, "rect", (box[0] - 2, box[1] - 2, box[2] + 4, box[3] + 4), edge,
+                       panel.radius + 2)  # fmt: skip
+        fill_shape(canvas, "rect", box, fill, panel.radius)
+    if layout.arrow is not None:
+        draw_arrow(canvas, layout.arrow, paint(version, None, "accent"))
+    empty = Poster(picks=(), name="", url="", layout=layout_id)
+    for key, element in layout.texts().items():
+        if not is_dynamic(key, element):
+            content = element_text(key, element, version.catalog, empty)
+            if content:
+                text.draw(canvas, text.fit_style(content, element), element.box,
+                          paint(version, element.color, TEXT_ROLES[key]), element.align,
+                          element.valign)  # fmt: skip
+    return canvas
+
+
+def draw_arrow(canvas: Image.Image, box, color: str) -> None:
+    """Draw a bold arrow pointing right across ``box``: the eye goes on to the QR code."""
+    x, y, w, h = box
+    big = Image.new("L", (w * SUPERSAMPLE, h * SUPERSAMPLE), 0)
+    pen = ImageDraw.Draw(big)
+    s = SUPERSAMPLE
+    mid, stroke = h * s // 2, max(6, h // 7) * s
+    head = min(w, h) * s * 5 // 8
+    pen.rounded_rectangle((0, mid - stroke // 2, w * s - head // 2, mid + stroke // 2),
+                          stroke // 2, fill=255)  # fmt: skip
+    pen.polygon([(w * s - head, mid - head * 4 // 5), (w * s, mid),
+                 (w * s - head, mid + head * 4 // 5)], fill=255)  # fmt: skip
+    mask = big.resize((w, h), Image.Resampling.LANCZOS)
+    ink = Image.new("RGBA", (w, h), color)
+    ink.putalpha(mask)
+    canvas.alpha_composite(ink, (x, y))
+
+
+def parts(version: CatalogVersion, poster: Poster) -> list[Part]:
+    """Return what is drawn per poster over the static layer: name and count, cards, QR code."""
+    layout = version.layouts[poster.layout]
+    found = []
+    for key, element in layout.texts().items():
+        content = element_text(key, element, version.catalog, poster)
+        if not is_dynamic(key, element) or not content:
+            continue
+        set_text = text.fit_style(content, element)
+        unique = key == "name" and bool(poster.name)  # a name is as good as unique
+        color = paint(version, element.color, TEXT_ROLES[key])
+        pill = paint(version, None, "accent") if key == "life_tag" else None
+
+        def draw_text(canvas, origin, set_text=set_text, element=element, color=color, pill=pill):
+            if pill is not None:
+                draw_pill(canvas, set_text, element.box, pill, origin)
+            text.draw(canvas, set_text, _inset(element, set_text if pill else None), color,
+                      element.align, element.valign, offset=(0, -origin))  # fmt: skip
+
+        x, y, w, h = element.box
+        bleed = element.size // 3  # glyphs may reach a little beyond their box
+        key_ = None if unique else ("text", key, content)
+        found.append(Part(y - bleed, y + h + bleed, key_, draw_text))
+    height = layout.card_height(len(poster.picks))
+    for choice_id, (x, y) in zip(
+        poster.picks, layout.card_positions(len(poster.picks)), strict=True
+    ):
+
+        def draw_card_tile(canvas, origin, x=x, y=y, choice_id=choice_id):
+            tile = card_tile(version, poster.layout, choice_id, height)
+            canvas.alpha_composite(tile, (x - PAD, y - PAD - origin))
+
+        found.append(
+            Part(y - PAD, y + height + PAD, ("card", x, y, height, choice_id), draw_card_tile)
+        )
+    code = layout.qr
+    theme = version.theme
+    ink = code.color or (theme.qr_ink if theme else "#111111")
+    paper = code.background or (theme.panel if theme else "#FFFFFF")
+
+    def draw_qr(canvas, origin):
+        tile = qr.qr_tile(poster.url, code.size, ink, paper, code.radius)
+        canvas.alpha_composite(tile, (code.x, code.y - origin))
+
+    found.append(Part(code.y, code.y + code.size, None, draw_qr))
+    return found
+
+
+def draw_pill(canvas: Image.Image, set_text, box, color: str, origin: int) -> None:
+    """Draw the tag badge: a rounded bar of ``color`` hugging the text, left in ``box``."""
+    x, y, _, h = box
+    pad = round(set_text.size * PILL_PAD)
+    w = round(max(text.width(line, set_text.kind, set_text.size) for line in set_text.lines))
+    fill_shape(canvas, "rect", (x, y - origin, w + 2 * pad, h), color, h // 2)
+
+
+def _inset(element, pill_text):
+    """Return the box text is set in: inside the badge's padding when it has one."""
+    if pill_text is None:
+        return element.box
+    x, y, w, h = element.box
+    pad = round(pill_text.size * PILL_PAD)
+    return (x + pad, y, w - 2 * pad, h)
+
+
+def card_tile(
+    version: CatalogVersion, layout_id: str, choice_id: str, height: int | None = None
+) -> Image.Image:
+    """Return a choice's card on a transparent tile, PAD px larger than the card each side."""
+    height = height or version.layouts[layout_id].slots.card.height
+    key = (version.version, layout_id, choice_id, height) if version.version else None
+    return caches.CARD_TILES.get_or_make(
+        key, lambda: _draw_card_tile(version, layout_id, choice_id, height)
+    )
+
+
+def _draw_card_tile(
+    version: CatalogVersion, layout_id: str, choice_id: str, height: int
+) -> Image.Image:
+    card = version.layouts[layout_id].slots.card
+    tile = Image.new("RGBA", (card.width + 2 * PAD, height + 2 * PAD), (0, 0, 0, 0))
+    draw_card(tile, version, version.layouts[layout_id], version.catalog.choice(choice_id),
+              PAD, PAD, height)  # fmt: skip
+    return tile
+
+
+def element_text(key: str, element: TextElement, catalog: Catalog, poster: Poster) -> str:
+    """Fill an element's template with the campaign's texts, the name and the count."""
+    from ..layouts import DEFAULT_TEXTS
+
+    template = element.text or DEFAULT_TEXTS[key]
+    if "{name}" in template and not poster.name:
+        return element.if_no_name or ""
+    campaign = catalog.campaign
+    # Only these names are filled in; str.format would let a template reach attributes.
+    values = {
+        "title": campaign.title,
+        "slogan": campaign.slogan,
+        "brand": campaign.brand,
+        "footer": campaign.footer,
+        "name": poster.name,
+        "count": str(len(poster.picks)),
+        "tag": life_tag(catalog, poster.picks) if "{tag}" in template else "",
+    }
+    for field, value in values.items():
+        template = template.replace("{" + field + "}", value)
+    return template
+
+
+def background(version: CatalogVersion, layout: Layout) -> Image.Image:
+    """Return the layout's background as a new RGBA image (only the static layer is kept)."""
+    size = (layout.canvas.width, layout.canvas.height)
+    spec = layout.background
+    if spec is None:  # the theme's: a vertical gradient
+        theme = version.theme
+        top, bottom = (theme.background.top, theme.background.bottom) if theme else ("#FFFFFF",) * 2
+        return _gradient(size, top, bottom, "vertical")
+    if spec.color:
+        return Image.new("RGBA", size, spec.color)
+    if spec.image:
+        with Image.open(io.BytesIO(version.asset(spec.image))) as image:
+            return image.convert("RGBA").resize(size, Image.Resampling.LANCZOS)
+    gradient = spec.gradient
+    return _gradient(size, gradient.top, gradient.bottom, gradient.direction)
+
+
+def _gradient(size, top_color: str, bottom_color: str, direction: str) -> Image.Image:
+    down = Image.linear_gradient("L")  # 256×256, dark at the top, light at the bottom
+    across = down.transpose(Image.Transpose.TRANSPOSE)  # dark at the left
+    ramp = {"vertical": down, "horizontal": across, "diagonal": Image.blend(down, across, 0.5)}[
+        direction
+    ]
+    mask = ramp.resize(size, Image.Resampling.BICUBIC)
+    top = Image.new("RGBA", size, top_color)
+    bottom = Image.new("RGBA", size, bottom_color)
+    return Image.composite(bottom, top, mask)
+
+
+@caches.budgeted("shape_masks")
+def shape_mask(kind: str, width: int, height: int, radius: int) -> Image.Image:
+    """Return an anti-aliased 'L' mask of a circle or rounded rectangle."""
+    big = Image.new("L", (width * SUPERSAMPLE, height * SUPERSAMPLE), 0)
+    pen = ImageDraw.Draw(big)
+    box = (0, 0, big.width - 1, big.height - 1)
+    if kind == "circle":
+        pen.ellipse(box, fill=255)
+    else:
+        pen.rounded_rectangle(box, radius * SUPERSAMPLE, fill=255)
+    return big.resize((width, height), Image.Resampling.LANCZOS)
+
+
+def fill_shape(canvas: Image.Image, kind: str, box, color: str, radius: int = 0) -> None:
+    """Blend a smooth-edged shape of ``color`` (which may carry alpha) onto the canvas."""
+    x, y, width, height = box
+    mask = shape_mask(kind, width, height, radius)
+    rgba = Image.new("RGBA", (width, height), color)
+    rgba.putalpha(ImageChops.multiply(rgba.getchannel("A"), mask))
+    canvas.alpha_composite(rgba, (x, y))
+
+
+def draw_shapes(canvas: Image.Image, layout: Layout) -> None:
+    for shape in layout.shapes:
+        fill_shape(canvas, shape.kind, shape.box, shape.fill, shape.radius)
+
+
+def draw_card(
+    canvas: Image.Image,
+    version: CatalogVersion,
+    layout: Layout,
+    choice: Choice,
+    x: int,
+    y: int,
+    height: int | None = None,
+) -> None:
+    """Draw one choice's card with its top-left corner at (x, y), ``height`` tall.
+
+    A card taller than its design (``grow_to``) keeps its contents centred: they move down
+    by half the difference.
+    """
+    slots, card = layout.slots, layout.slots.card
+    height = height or card.height
+    catalog = version.catalog
+    accent = catalog.category(choice.category).color
+    theme = version.theme
+    fill = card.fill or (theme.card if theme else "#FFFFFF")
+    edge = card.border or (theme.card_edge if theme and theme.card_edge != fill else None)
+    blank = blank_card(card.width, height, fill, edge, card.radius)
+    canvas.alpha_composite(blank, (x - PAD, y - PAD))
+    if card.accent == "bar":
+        bar_h = height - 2 * card.radius
+        fill_shape(canvas, "rect", (x, y + card.radius, 8, bar_h), accent, 4)
+    y += (height - card.height) // 2
+    ix, iy, size, _ = slots.icon.box
+    if slots.icon.backdrop == "circle":
+        fill_shape(canvas, "circle", (x + ix, y + iy, size, size), accent + "1F")
+    inset = size // 6 if slots.icon.backdrop == "circle" else 0
+    tile = (
+        icons.image_tile(version.asset(choice.icon), size - 2 * inset)
+        if choice.icon_is_image
+        else icons.emoji_tile(choice.icon, size - 2 * inset)
+    )
+    canvas.alpha_composite(tile, (x + ix + inset, y + iy + inset))
+    parts = [(slots.label, choice.label, paint(version, slots.label.color, "card_ink"))]
+    if slots.description and choice.description:
+        soft = paint(version, slots.description.color, "card_soft")
+        parts.append((slots.description, choice.description, soft))
+    if slots.tag:
+        parts.append((slots.tag, tag_text(catalog, choice), accent))
+    for style, content, color in parts:
+        text.draw(
+            canvas,
+            text.fit_style(content, style),
+            style.box,
+            color,
+            style.align,
+            style.valign,
+            offset=(x, y),
+        )
+
+
+@caches.budgeted("blank_cards")
+def blank_card(width: int, height: int, fill: str, edge: str | None, radius: int) -> Image.Image:
+    """Return an empty card (edge and fill) on a tile PAD px larger each side."""
+    tile = Image.new("RGBA", (width + 2 * PAD, height + 2 * PAD), (0, 0, 0, 0))
+    if edge:
+        fill_shape(tile, "rect", (0, 0, width + 4, height + 4), edge, radius + 2)
+    fill_shape(tile, "rect", (PAD, PAD, width, height), fill, radius)
+    return tile
+
+
+def tag_text(catalog: Catalog, choice: Choice) -> str:
+    """Return the small line naming the choice's category, and its city if it has one."""
+    category = catalog.category(choice.category).label
+    region = next((r.label for r in catalog.regions if r.id == choice.region), None)
+    return f"{region} · {category}" if region else category

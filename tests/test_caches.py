@@ -1,0 +1,109 @@
+"""The render caches: keyed by content, bounded, emptied on demand, and never a changed pixel."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+from PIL import Image, ImageChops
+
+from posterapp import versions
+from posterapp.render import caches, compose
+from posterapp.render.poster import render, render_png
+from posterapp.selection import make_poster
+
+from .conftest import ASSETS, DEFAULT_CATALOG
+
+URL = "https://posterapp.example/s/Ca7che0Key9"
+
+
+@pytest.fixture
+def empty_caches():
+    caches.clear_all()
+    yield
+    caches.clear_all()
+
+
+def test_loading_the_same_catalog_twice_hits_the_static_layer_cache(empty_caches):
+    first = versions.load_sources(DEFAULT_CATALOG, ASSETS)
+    again = versions.load_sources(DEFAULT_CATALOG, ASSETS)
+    assert first is not again and first.version == again.version
+    layer = compose.static_layer(first, "list")
+    assert compose.static_layer(again, "list") is layer
+    assert caches.STATIC_LAYERS.info()[:2] == (1, 1)  # (hits, misses)
+
+
+def test_a_preview_of_the_live_yaml_shares_the_live_posters_caches(empty_caches, catalog_text):
+    live = versions.load_sources(DEFAULT_CATALOG, ASSETS)
+    poster = make_poster(live, ["travel-fund", "wuhan-hot-dry-noodles"], "小满", URL, "hero")
+    render_png(live, poster)
+    kept = caches.BANDS.info().currsize
+    # The editor builds a new version from the draft's text on every preview request.
+    preview = versions.load_text(catalog_text, "draft.yaml", ASSETS)
+    render_png(preview, poster)
+    assert caches.STATIC_LAYERS.info().misses == 1
+    assert caches.BANDS.info().currsize == kept  # every kept band was found, none added
+    assert caches.CARD_TILES.info().misses == 2  # drawn once, for the live poster
+
+
+def test_another_theme_is_another_key(empty_caches):
+    warm = versions.load_sources(DEFAULT_CATALOG, ASSETS)
+    night = versions.load_sources(DEFAULT_CATALOG, ASSETS, theme="night")
+    assert warm.version != night.version
+    assert compose.static_layer(warm, "list") is not compose.static_layer(night, "list")
+    colours = [compose.static_layer(v, "list").convert("RGB") for v in (warm, night)]
+    assert ImageChops.difference(*colours).getbbox()
+
+
+def test_bands_reused_across_posters_keep_every_pixel_of_a_plain_render(empty_caches):
+    """Overlapping picks in varied orders, names and layouts, both themes: cards come back
+    at the same places on purpose, so most bands are reused; each poster must still decode
+    to exactly the pixels of drawing it whole."""
+    rng = random.Random(14)
+    for theme in ("warm", "night"):
+        version = versions.load_sources(DEFAULT_CATALOG, ASSETS, theme=theme)
+        pool = [c.id for c in version.catalog.choices][:14]  # few choices: they recur
+        for layout_id in ("hero", "list", "grid"):
+            layout = version.layouts[layout_id]
+            for serial in range(5):
+                count = rng.randint(layout.min_picks, min(layout.max_picks, len(pool)))
+                picks = rng.sample(pool[: count + 2], count)  # mostly the same, reordered
+                name = rng.choice(["", "小满", "小满", "Lily 王", "🌸阿May"])
+                poster = make_poster(version, picks, name, f"{URL}{serial % 2}", layout_id)
+                fast = Image.open(io.BytesIO(render_png(version, poster)))
+                assert fast.mode == "RGB"
+                plain = render(version, poster)
+                assert ImageChops.difference(fast, plain).getbbox() is None, (theme, poster)
+    bands = caches.BANDS.info()
+    assert bands.hits > bands.misses  # the test exercised reuse, not just fresh bands
+
+
+def test_a_cache_keeps_to_its_byte_budget_dropping_the_least_recently_used():
+    cache = caches.Budgeted("test", lambda key, value: len(value), budget=10)
+    cache.put("a", b"1234")
+    cache.put("b", b"1234")
+    assert cache.get("a") == b"1234"  # now "b" is the least recently used
+    cache.put("c", b"1234")
+    assert cache.get("b") is None and cache.get("a") and cache.get("c")
+    assert cache.used == 8
+    cache.put("huge", b"x" * 11)  # larger than the whole budget: not kept, nothing dropped
+    assert cache.get("huge") is None and cache.used == 8
+    cache.clear()
+    assert cache.used == 0 and cache.get("a") is None
+
+
+def test_every_cache_is_bounded_and_clear_all_empties_them(default_version):
+    poster = make_poster(default_version, ["travel-fund", "nanjing-plum-blossom-cake"], "阿May",
+                         URL, "hero")  # fmt: skip
+    render_png(default_version, poster)
+    found = {row["name"]: row for row in caches.inventory()}
+    assert {"bands", "card_tiles", "static_layers", "shape_masks", "emoji_tiles",
+            "text.width", "text.fit", "fonts.face"} <= set(found)  # fmt: skip
+    for row in found.values():
+        assert row["limit"] > 0
+        if row["unit"] == "bytes":
+            assert row["bytes"] <= row["limit"]
+    assert sum(row["limit"] for row in found.values() if row["unit"] == "bytes") <= 150 * 2**20
+    caches.clear_all()
+    assert all(row["entries"] == 0 for row in caches.inventory())
