@@ -269,3 +269,162 @@ def test_staff_edit_add_reorder_and_publish_in_the_form(browser, console_server)
         "wuhan-east-lake-bike",
         "wuhan-hot-dry-noodles",
     ]
+
+
+def icon_png(colour: tuple[int, int, int]) -> bytes:
+    """A small icon as staff would upload one: a filled circle on a transparent square."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (96, 96), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((8, 8, 88, 88), fill=(*colour, 255))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def upload_in(page, form: str, name: str, data: bytes) -> str:
+    """Upload an image through a console upload form; return its uploads/… path."""
+    import re
+
+    page.set_input_files(
+        f"{form} input[type=file]", files=[{"name": name, "mimeType": "image/png", "buffer": data}]
+    )
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_url("**/admin/uploads")
+    flash = page.locator(".flash").inner_text()
+    assert f"已上传「{name}」" in flash
+    return re.search(r"icon: (uploads/[0-9a-f]+\.png)", flash).group(1)
+
+
+def start_from_live(page):
+    """Give up any draft this account left, so the test starts from the live catalog."""
+    page.on("dialog", lambda dialog: dialog.accept())
+    if page.locator("#discard-button").count():
+        with page.expect_navigation():
+            page.click("#discard-button")
+    page.wait_for_function("document.getElementById('check-summary').textContent !== '正在检查…'")
+
+
+def open_editor_from_nav(page):
+    page.click(".admin-nav a:text-is('编辑目录')")
+    page.wait_for_url("**/admin/catalog")
+    page.wait_for_function("document.getElementById('check-summary').textContent !== '正在检查…'")
+
+
+def live_catalog(url, until, seconds=5):
+    """The public catalog once ``until(catalog)`` holds (every worker switches within a second)."""
+    import time
+
+    request = urllib.request.Request(url + "/api/catalog", headers={"Cache-Control": "no-cache"})
+    deadline = time.monotonic() + seconds
+    while True:
+        with urllib.request.urlopen(request) as response:
+            catalog = json.load(response)
+        if until(catalog) or time.monotonic() > deadline:
+            return catalog
+        time.sleep(0.2)
+
+
+def test_add_a_choice_with_an_uploaded_icon(browser, console_server):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="zh-CN"
+    )
+    page = sign_in(context, console_server)
+    start_from_live(page)
+
+    # Upload in the 图片库, under a Chinese name, as it comes off a phone.
+    page.click(".admin-nav a:text-is('图片库')")
+    page.wait_for_url("**/admin/uploads")
+    path = upload_in(page, "form[enctype]", "小笼包.png", icon_png((214, 120, 60)))
+    thumbnail = page.locator(".uploads-library img[alt='小笼包.png']")
+    assert thumbnail.is_visible()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth === 96", arg=thumbnail.element_handle()
+    )
+    assert f"icon: {path}" in page.locator(".uploads-library").inner_text()
+
+    # Add a choice in the form and pick the image in its icon picker.
+    open_editor_from_nav(page)
+    page.click("#tab-form")
+    page.wait_for_selector("#choice-list li")
+    count = int(page.locator("#choice-count").inner_text())
+    page.locator("#choice-list li").first.locator(".choice-pick").click()
+    page.click("#add-choice")
+    page.wait_for_function(
+        "n => document.getElementById('choice-count').textContent === String(n)", arg=count + 1
+    )
+    page.fill("#f-label", "来一笼南翔小笼包")
+    page.fill("#f-id", "shanghai-nanxiang-xiaolongbao")
+    page.select_option("#f-region", "shanghai")
+    assert page.locator(f"#f-upload option[value='{path}']").count() == 1
+    page.select_option("#f-upload", path)
+    assert page.locator("#f-icon").input_value() == path
+    source_has(page, f"  - id: shanghai-nanxiang-xiaolongbao\n    label: 来一笼南翔小笼包\n")
+    source_has(page, f'icon: "{path}"')
+    # The picked image shows beside the field and in the list.
+    page.wait_for_function(
+        "document.querySelector('#icon-preview img')?.naturalWidth === 96"
+    )
+    row = page.locator("#choice-list li.is-current")
+    assert "来一笼南翔小笼包" in row.inner_text()
+    assert row.locator("img").count() == 1
+    page.wait_for_function(
+        "document.getElementById('check-summary').textContent.startsWith('没有问题')"
+    )
+    page.click("#publish-button")
+    page.wait_for_url("**/admin/history")
+    assert "已发布版本" in page.locator(".flash").inner_text()
+    context.close()
+
+    def has_it(catalog):
+        return any(c["id"] == "shanghai-nanxiang-xiaolongbao" for c in catalog["choices"])
+
+    catalog = live_catalog(console_server, has_it)
+    by_id = {c["id"]: c for c in catalog["choices"]}
+    choice = by_id["shanghai-nanxiang-xiaolongbao"]
+    assert choice["label"] == "来一笼南翔小笼包"
+    assert choice["icon"] == path
+    assert choice["icon_url"].endswith("/" + path)
+    with urllib.request.urlopen(choice["icon_url"]) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("image/")
+        assert response.read()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_draft_survives_an_upload(browser, console_server):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="zh-CN"
+    )
+    page = sign_in(context, console_server)
+    start_from_live(page)
+    page.click("#tab-form")
+    page.wait_for_selector("#choice-list li")
+    page.locator("#choice-list li").first.locator(".choice-pick").click()
+    before = page.locator("#f-label").input_value()
+    edited = before + "呀"
+    # Type an edit, and at once (no waiting for the save) upload an icon in the editor.
+    page.fill("#f-label", edited)
+    path = upload_in(page, "#upload-form", "汤包.png", icon_png((90, 150, 210)))
+
+    # Back in the editor: the edit is there, as a draft, in the form and in the YAML.
+    open_editor_from_nav(page)
+    for attempt in ("after the upload", "after a reload"):
+        assert page.locator("#draft-note").is_visible(), attempt
+        page.click("#tab-form")
+        page.wait_for_selector("#choice-list li")
+        assert edited in page.locator("#choice-list li").first.inner_text(), attempt
+        assert f"label: {edited}\n" in page.locator("#source").input_value(), attempt
+        # … and the new image is offered in the icon picker.
+        assert page.locator(f"#f-upload option[value='{path}']").count() == 1, attempt
+        page.reload()
+        page.wait_for_function(
+            "document.getElementById('check-summary').textContent !== '正在检查…'"
+        )
+    # Nothing was published: the live catalog still has the old label.
+    labels = {c["label"] for c in live_catalog(console_server, lambda c: True)["choices"]}
+    assert before in labels and edited not in labels
+    with page.expect_navigation():
+        page.click("#discard-button")
+    context.close()

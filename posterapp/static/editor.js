@@ -419,9 +419,11 @@
   var uploadForm = document.getElementById("upload-form");
   if (uploadForm) {
     uploadForm.addEventListener("submit", function (event) {
-      if (!dirty()) return;
+      // A form field typed into just now may not have reached the draft yet: send it, wait
+      // for the form's changes to be saved, save the YAML, and only then leave the page.
       event.preventDefault();
-      save().then(function () {
+      flushFields();
+      queue.then(save).then(function () {
         if (!dirty()) uploadForm.submit();
       });
     });
@@ -731,6 +733,22 @@
     });
     input.addEventListener("change", send);
   });
+  // Send what is typed in a field now, not after its pause (before leaving the page).
+  function flushFields() {
+    if (!model || current === null) return;
+    fields.forEach(function (name) {
+      var input = document.getElementById("f-" + name);
+      var pending = timers[name];
+      clearTimeout(pending);
+      timers[name] = null;
+      if (input.dataset.index !== String(current)) return;
+      var choice = model.choices[current];
+      if (!choice || (choice[name] || "") === input.value) return;
+      if (!pending && document.activeElement !== input) return;
+      choice[name] = input.value;
+      change({ op: "set", index: current, field: name, value: input.value });
+    });
+  }
   if (uploadSelect) {
     uploadSelect.addEventListener("change", function () {
       if (!uploadSelect.value) return;
