@@ -358,9 +358,21 @@ def list_versions(ctx: Context) -> None:
 @main.command("init-db")
 @click.pass_obj
 def init_db(ctx: Context) -> None:
-    """Create the database tables that are missing (safe to run again)."""
-    ctx.store.create_schema()
-    click.echo(f"database ready: {ctx.store.engine.url.render_as_string(hide_password=True)}")
+    """Create the database or upgrade it to the current schema (safe to run again)."""
+    store = Store(ctx.database_url)
+    try:
+        change = store.migrate()
+    finally:
+        store.close()
+    if change.created:
+        done = f"created at revision {change.after}"
+    elif change.before == change.after:
+        done = f"already at revision {change.after}, nothing to do"
+    elif change.before is None:
+        done = f"made before migrations: taken as the release, upgraded to {change.after}"
+    else:
+        done = f"upgraded from revision {change.before} to {change.after}"
+    click.echo(f"database ready ({done}): {store.engine.url.render_as_string(hide_password=True)}")
 
 
 @main.group()

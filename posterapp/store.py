@@ -7,6 +7,7 @@ are content-addressed and only ever inserted, never updated.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -15,12 +16,16 @@ import secrets
 import time
 from dataclasses import dataclass
 
+import alembic.command
+import alembic.config
 import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import versions
 from .errors import Conflict, VersionNotFound
-from .model import Poster
+from .render.poster import Poster
 from .versions import CatalogVersion
 
 metadata = sa.MetaData()
@@ -145,22 +150,15 @@ drafts = sa.Table(
 )
 
 # Issue 12 (numbers, history, uploads) ------------------------------------------------------
-# Columns added to tables that databases may already have: create_schema adds them to an
-# older database at start-up (Store.add_missing_columns); the Alembic migration is to come.
+# Columns added to tables that databases may already have: migrations/versions/0002 adds them.
 posters.append_column(sa.Column("city", sa.String(64), nullable=True))  # the maker's 我在
 uploads.append_column(sa.Column("name", sa.Text, nullable=True))  # the file's own name
-ADDED_COLUMNS = (("posters", "city", "VARCHAR(64)"), ("uploads", "name", "TEXT"))
 
 # Issue 12 (accounts: roles, sessions, audit log) --------------------------------------------
 # Accounts made before roles existed become admins, so nobody loses their access.
 users.append_column(sa.Column("role", sa.String(16), nullable=False, server_default="admin"))
 users.append_column(sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()))
 users.append_column(sa.Column("last_sign_in_at", sa.DateTime(timezone=True), nullable=True))
-ADDED_COLUMNS += (  # the tuple above, which add_missing_columns reads
-    ("users", "role", "VARCHAR(16) NOT NULL DEFAULT 'admin'"),
-    ("users", "disabled", "BOOLEAN NOT NULL DEFAULT FALSE"),
-    ("users", "last_sign_in_at", "TIMESTAMP WITH TIME ZONE"),
-)
 
 # Signed-in console sessions, one row each: the cookie carries a random token, the row its
 # SHA-256. Deleting rows ends sessions at once, copied cookies included.
@@ -183,6 +181,33 @@ audit_log = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
     sa.Column("address", sa.String(64), nullable=False),
 )
+
+
+# Migrations (posterapp/migrations) -----------------------------------------------------------
+MIGRATIONS = "posterapp:migrations"
+# The last release before Alembic: what a database with tables but no alembic_version is.
+RELEASE_REVISION = "0001"
+RELEASE_TABLES = {
+    "catalog_versions", "blobs", "posters", "events", "poster_choices",
+    "users", "login_attempts", "uploads", "publications", "active_catalog",
+}  # fmt: skip
+MIGRATION_LOCK = 7_403_114_526  # pg_advisory_xact_lock's key: any number, the same everywhere
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """What Store.migrate found (None: no revision recorded) and left (the head revision)."""
+
+    before: str | None
+    after: str
+    created: bool = False  # the database was empty: its tables were made at head
+
+
+@functools.cache
+def _head_revision() -> str:
+    config = alembic.config.Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 @dataclass(frozen=True)
@@ -292,18 +317,84 @@ class Store:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
 
     def create_schema(self) -> None:
-        """Create missing tables (idempotent; several workers may start at once)."""
+        """Bring the database to the current schema (see migrate); for the app and the CLI."""
+        self.migrate()
+
+    def migrate(self) -> SchemaChange:
+        """Upgrade the database to the newest revision under a lock; say what was done.
+
+        Several workers may start at once: the first takes the lock and migrates, the others
+        wait for it and then find the database current. An empty database gets its tables
+        from ``metadata`` and is stamped at head; one made before Alembic (its tables there,
+        no alembic_version) is stamped at the release revision and upgraded from there.
+        """
+        head = _head_revision()
+        if self.engine.dialect.name == "sqlite":
+            self._use_wal()
+        with self.engine.connect() as db:  # most starts find it current: no lock needed
+            found = MigrationContext.configure(db).get_current_revision()
+        if found == head:
+            return SchemaChange(found, head)
+        with self._migration_lock() as db:
+            return self._migrate(db, head)
+
+    def alembic_config(self, db: sa.Connection) -> alembic.config.Config:
+        """Return an Alembic configuration that runs migrations on this connection."""
+        config = alembic.config.Config()
+        config.set_main_option("script_location", MIGRATIONS)
+        config.attributes["connection"] = db
+        return config
+
+    def _migrate(self, db: sa.Connection, head: str) -> SchemaChange:
+        found = MigrationContext.configure(db).get_current_revision()
+        if found == head:  # another worker did it while this one waited for the lock
+            return SchemaChange(found, head)
+        config = self.alembic_config(db)
+        if found is None:
+            present = set(sa.inspect(db).get_table_names())
+            if not present & set(metadata.tables):
+                metadata.create_all(db)
+                alembic.command.stamp(config, "head")
+                return SchemaChange(None, head, created=True)
+            # Made before Alembic. A database older than the release may lack some of its
+            # tables: create them as start-up did then (0002 skips what is already there).
+            missing = [metadata.tables[name] for name in RELEASE_TABLES - present]
+            metadata.create_all(db, tables=missing)
+            alembic.command.stamp(config, RELEASE_REVISION)
+        alembic.command.upgrade(config, "head")
+        return SchemaChange(found, head)
+
+    @contextlib.contextmanager
+    def _migration_lock(self):
+        """Yield a connection in a transaction that only one process at a time holds."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as db:
+                # Released at commit; PostgreSQL's DDL is transactional, so all or nothing.
+                db.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+                yield db
+            return
+        # SQLite: BEGIN IMMEDIATE takes the file's write lock (others wait up to the timeout)
+        # and keeps the DDL in the transaction, which the driver's own handling would not.
+        engine = sa.create_engine(
+            self.url, poolclass=sa.pool.NullPool, connect_args={"timeout": 60}
+        )
+        sa.event.listen(engine, "connect", _sqlite_autocommit_driver)
+        sa.event.listen(engine, "begin", lambda db: db.exec_driver_sql("BEGIN IMMEDIATE"))
+        try:
+            with engine.begin() as db:
+                yield db
+        finally:
+            engine.dispose()
+
+    def _use_wal(self) -> None:
+        # WAL lets readers go on while one worker writes; it is kept in the file.
         for attempt in range(20):
             try:
-                if self.engine.dialect.name == "sqlite":
-                    # WAL lets readers go on while one worker writes; it is kept in the file.
-                    with self.engine.connect() as db:
-                        db.exec_driver_sql("PRAGMA journal_mode=WAL")
-                metadata.create_all(self.engine)
-                self.add_missing_columns()
+                with self.engine.connect() as db:
+                    db.exec_driver_sql("PRAGMA journal_mode=WAL")
                 return
             except sa.exc.OperationalError:
-                # Another worker is creating the same tables right now: wait and look again.
+                # Another worker holds the file right now: wait and try again.
                 if attempt == 19:
                     raise
                 time.sleep(0.1 + 0.05 * attempt)
@@ -613,22 +704,6 @@ class Store:
 
     # Issue 12: older databases, uploads library -------------------------------------------
 
-    def add_missing_columns(self) -> None:
-        """Add the columns of ADDED_COLUMNS that a database made before them lacks."""
-        for table, column, kind in ADDED_COLUMNS:
-            if column in self._columns(table):
-                continue
-            try:
-                with self.engine.begin() as db:
-                    db.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-            except sa.exc.DBAPIError:
-                # Another worker starting at the same moment added it first.
-                if column not in self._columns(table):
-                    raise
-
-    def _columns(self, table: str) -> set[str]:
-        return {c["name"] for c in sa.inspect(self.engine).get_columns(table)}
-
     def version_manifest(self, version_id: str) -> dict | None:
         """Return a stored version's manifest (what it holds, by hash), or None."""
         with self.engine.connect() as db:
@@ -872,6 +947,12 @@ def _load_version(engine: sa.Engine, version_id: str) -> CatalogVersion:
             return db.scalar(sa.select(blobs.c.data).where(blobs.c.sha256 == sha))
 
         return versions.decode(version_id, manifest, blob)
+
+
+def _sqlite_autocommit_driver(connection, record) -> None:
+    """Leave transactions to SQLAlchemy's BEGIN (the driver would not wrap DDL in one)."""
+    connection.isolation_level = None
+    _sqlite_pragmas(connection, record)
 
 
 def _sqlite_pragmas(connection, _record) -> None:
