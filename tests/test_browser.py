@@ -88,6 +88,7 @@ def test_the_share_page_in_wechat_shows_the_long_press_hint(browser, live_server
         viewport=PHONE,
         user_agent="Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 Chrome/116 Mobile "
         "MicroMessenger/8.0.43",
+        locale="zh-CN",  # the words follow the browser's language (WeChat in China: Chinese)
     )
     page = context.new_page()
     page.goto(live_server.url + "/")

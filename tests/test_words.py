@@ -8,8 +8,10 @@ English one; the message is what they read, so it is compared whole. The JSON ``
 from __future__ import annotations
 
 import gettext
+import json
 import re
 import time
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -518,3 +520,216 @@ def test_every_message_in_the_code_has_an_english_translation():
             if m.id and not m.fuzzy and all(m.string if isinstance(m.string, tuple) else [m.string])
         }
         assert template <= done, f"{po}: untranslated {sorted(template - done)}"
+
+
+# ---- the pages themselves: every word a person reads, in their language ----------------------
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def visible_words(html: str) -> str:
+    """Return what a person reads or hears on a page: the title, the body's text without
+    styles and scripts (the scripts' word tables are checked on their own), and the
+    attributes that are read out or shown: alt, placeholder, aria-label, title, and the name
+    a saved picture gets."""
+    title = re.search(r"<title>(.*?)</title>", html, re.S)[1]
+    body = re.search(r"<body.*</body>", html, re.S)[0]
+    body = re.sub(r"<(style|script|noscript)\b.*?</\1>", " ", body, flags=re.S)
+    attributes = re.findall(r'\b(?:alt|placeholder|aria-label|title|download)="([^"]*)"', body)
+    body = re.sub(r"</?(?:b|span|small|strong|em)\b[^>]*>", "", body)  # inside a sentence
+    text = " ".join([title, re.sub(r"<[^>]+>", " ", body), *attributes])
+    return re.sub(r"\s+", " ", unescape(text)).strip()
+
+
+def script_table(html: str, element_id: str) -> dict:
+    found = re.search(rf'<script type="application/json" id="{element_id}"[^>]*>(.*?)</script>',
+                      html, re.S)  # fmt: skip
+    assert found, f"no #{element_id} word table"
+    return json.loads(found[1])
+
+
+def catalog_words(studio, *extra: str) -> list[str]:
+    """The catalog's own words (labels, categories, cities, campaign texts): as it says them."""
+    version = studio.active
+    catalog = version.catalog
+    campaign = catalog.campaign
+    words = [choice.label for choice in catalog.choices]
+    words += [category.label for category in catalog.categories]
+    words += [region.label for region in catalog.regions]
+    words += [campaign.title, campaign.brand, campaign.slogan]
+    words += [layout.label for layout in version.layouts.values()]
+    words += [offer.title for offer in getattr(catalog, "offers", ())]
+    return sorted({w for w in [*words, *extra] if w}, key=len, reverse=True)
+
+
+def without(text: str, words: list[str]) -> str:
+    for word in words:  # longest first, so no shorter label breaks a longer one up
+        text = text.replace(word, " ")
+    return text
+
+
+@pytest.fixture
+def poster_id(client):
+    made = client.post("/api/posters", json={"choices": PICKS, "name": "小满"})
+    assert made.status_code == 201, made.get_data(as_text=True)
+    return made.get_json()["id"]
+
+
+def name_step(client, headers):
+    # Step two as the server sends it: the name was refused, so the page opens on step two.
+    return client.post("/", data={"choices": PICKS, "name": "官方"}, headers=headers)
+
+
+# (what, how to ask, the status, the word table's id, UI words in Chinese, the same in English)
+UI_PAGES = [
+    pytest.param(
+        lambda client, poster, headers: client.get(f"/?city=wuhan&ref={poster}", headers=headers),
+        200, "picker-words",
+        ["跳到署名和生成海报", "从 105 件小事里，挑出你想要的美好生活",
+         "小满 分享了 TA 的美好生活清单，你也来挑一挑吧。", "挑选", "署名和样式", "搜索选项",
+         "我在", "全国", "武汉 · 本地精选", "没有找到相关的选项，换个词试试？", "已选 0/12",
+         "最少选 1 项，最多 12 项", "下一步", "生成我的海报", "搜一搜：热干面、旅行…"],
+        ["Skip to your name and making the poster",
+         "Pick the good life you want from 105 little things",
+         "小满 shared their good-life list. Come and pick yours too.", "Pick", "Name and style",
+         "Search the list", "I’m in", "All of China", "武汉 · Local picks",
+         "Nothing matches. Try another word?", "Picked 0/12", "Pick 1 to 12", "Next",
+         "Make my poster", "Search: noodles, travel…"],
+        id="picker",
+    ),
+    pytest.param(
+        lambda client, poster, headers: name_step(client, headers),
+        422, "picker-words",
+        ["‹ 返回挑选", "最后一步：署名和样式", "海报预览", "海报署名（可不填）", "比如：小满",
+         "最多 12 个字，会印在海报上", "海报样式", "自动", "按数量挑", "1–2 项", "已选 3/12",
+         "名字里不能有「官方」这样的词，换一个吧"],
+        ["‹ Back to picking", "Last step: name and style", "Poster preview",
+         "Name on the poster (optional)", "For example: Xiaoman",
+         "Up to 12 characters, printed on the poster", "Poster style", "Automatic",
+         "Chosen by how many you pick", "1–2 picks", "Picked 3/12",
+         "Names can't contain words like “官方”. Please choose another one."],
+        id="step-two",
+    ),
+    pytest.param(
+        lambda client, poster, headers: client.get(f"/s/{poster}?new=1", headers=headers),
+        200, "share-words",
+        ["小满的美好生活清单", "海报做好了，快分享给朋友吧", "分享海报", "保存图片", "复制链接",
+         "分享到微博", "长按图片保存，或长按识别二维码", "你挑的美好小事，现在就去实现",
+         "去看看", "分享链接", "再做一张", "美好生活海报.png"],
+        ["小满’s 美好生活清单", "Your poster is ready. Share it with your friends!",
+         "Share the poster", "Save the picture", "Copy the link", "Share on Weibo",
+         "Press and hold the picture to save it, or to scan its QR code",
+         "The good things you picked: make them happen now", "Have a look", "Link to share",
+         "Make another one", "good-life-poster.png"],
+        id="share-maker",
+    ),
+    pytest.param(
+        lambda client, poster, headers: client.get(f"/s/{poster}", headers=headers),
+        200, "share-words",
+        ["小满的美好生活清单", "我也要做一张", "TA 挑的美好小事，你也去看看", "去看看",
+         "长按图片保存，或长按识别二维码", "保存图片", "复制链接"],
+        ["小满’s 美好生活清单", "Make one of my own", "The good things they picked: have a look too",
+         "Have a look", "Press and hold the picture to save it, or to scan its QR code",
+         "Save the picture", "Copy the link"],
+        id="share-friend",
+    ),
+    pytest.param(
+        lambda client, poster, headers: client.get("/no-such-page", headers=headers),
+        404, None,
+        ["这个页面不存在", "这个页面不存在，回首页挑选你的美好生活吧", "去挑选我的美好生活"],
+        ["This page doesn't exist", "There's nothing at this address.", "Pick my good life"],
+        id="404",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("send", "status", "table", "chinese", "english"), UI_PAGES)
+def test_a_page_speaks_chinese_by_default_with_no_english_words(
+    client, poster_id, send, status, table, chinese, english
+):
+    for headers in (ZH, {}, {"Accept-Language": "fr-FR,de;q=0.9"}):
+        response = send(client, poster_id, headers)
+        assert response.status_code == status
+        html = response.get_data(as_text=True)
+        assert '<html lang="zh-CN">' in html
+        text = visible_words(html)
+        for phrase in chinese:
+            assert phrase in text, (phrase, text)
+        # No English UI word: nothing of four letters or more, once ids and URLs are out.
+        assert english_words(text) == [], text
+        if table:  # the scripts keep their Chinese source: nothing to look up
+            assert script_table(html, table) == {}
+    assert "Accept-Language" in response.headers.get("Vary", "") or status != 404
+
+
+@pytest.mark.parametrize(("send", "status", "table", "chinese", "english"), UI_PAGES)
+def test_a_page_speaks_english_if_the_browser_prefers_it(
+    client, studio, poster_id, send, status, table, chinese, english
+):
+    response = send(client, poster_id, EN)
+    assert response.status_code == status
+    html = response.get_data(as_text=True)
+    assert '<html lang="en">' in html
+    text = visible_words(html)
+    for phrase in english:
+        assert phrase in text, (phrase, text)
+    # Outside the catalog's own words (and the name 小满, and the refused word 官方 quoted
+    # back), nothing is Chinese.
+    rest = without(text, catalog_words(studio, "小满", "“官方”"))
+    assert not CJK.findall(rest), rest
+    if table:
+        words = script_table(html, table)
+        assert words, "the script's words were not translated"
+        for source, translated in words.items():
+            assert CJK.search(source)  # keyed by the Chinese the script is written in
+            assert not CJK.search(translated), translated
+            # The placeholders the script fills survive the translation.
+            assert sorted(re.findall(r"%\((\w+)\)s", source)) == sorted(
+                re.findall(r"%\((\w+)\)s", translated)
+            ), (source, translated)
+
+
+def script_sources(path: Path) -> set[str]:
+    """The words a script looks up: every t("…") in it."""
+    return set(re.findall(r'\bt\("([^"]+)"', path.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize(
+    ("script", "words"),
+    [("picker.js", "PICKER_SCRIPT_WORDS"), ("share.js", "SHARE_SCRIPT_WORDS")],
+)
+def test_every_word_a_script_says_is_in_its_pages_table(script, words):
+    from posterapp.web import picker, share
+
+    listed = set(getattr(picker, words, None) or getattr(share, words))
+    static = Path(i18n.__file__).parent / "static" / script
+    used = script_sources(static)
+    assert used and used == listed, (used - listed, listed - used)
+    # No Chinese of its own outside t(): anything else would never be translated.
+    code = re.sub(r'\bt\("[^"]+"', "", static.read_text(encoding="utf-8"))
+    code = "\n".join(line for line in code.splitlines() if not line.strip().startswith("//"))
+    assert not CJK.findall(code)
+
+
+def test_the_picker_script_speaks_english_in_an_english_browser(browser, live_server):
+    # No bypass_csp: the word table must reach the script under the real policy.
+    context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        errors = []
+        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+        page.goto(live_server.url + "/")
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.locator("#hint").inner_text() == "Pick 1 more to make your poster"
+        page.locator("#city").select_option("wuhan")
+        assert page.locator("#group-local h3").inner_text() == "武汉 · Local picks"
+        page.locator("#group-local .choice").first.click()
+        assert page.locator("#hint").inner_text() == "You can pick 11 more"
+        page.locator("#next").click()
+        page.locator("#name").fill("一二三四五六七八九十一二三")
+        assert page.locator("#name-error").inner_text() == (
+            "Names can be up to 12 characters. Please make it shorter (it has 13 now)."
+        )
+        assert errors == []
+    finally:
+        context.close()

@@ -30,6 +30,18 @@
     var hintText = "";
     var retryTimer = null;
 
+    // ---- words -----------------------------------------------------------------------------
+    // The script speaks Chinese; the page carries the person's language as a table from each
+    // Chinese sentence to its translation (empty for Chinese), placeholders like %(count)s.
+    var words = {};
+    try { words = JSON.parse(document.getElementById("picker-words").textContent) || {}; } catch (e) { words = {}; }
+    function t(source, values) {
+      var text = Object.prototype.hasOwnProperty.call(words, source) ? words[source] : source;
+      return text.replace(/%\((\w+)\)s/g, function (whole, key) {
+        return values && key in values ? values[key] : whole;
+      });
+    }
+
     // ---- counting --------------------------------------------------------------------------
     var segmenter = window.Intl && Intl.Segmenter ? new Intl.Segmenter("zh", { granularity: "grapheme" }) : null;
     function graphemes(text) {
@@ -64,9 +76,9 @@
       });
       next.disabled = n < min;
       make.disabled = n < min;
-      if (n < min) setHint("再选 " + (min - n) + " 项就能生成");
-      else if (n >= max) setHint("已选满 " + max + " 项");
-      else setHint("还可以再选 " + (max - n) + " 项");
+      if (n < min) setHint(t("再选 %(count)s 项就能生成", { count: min - n }));
+      else if (n >= max) setHint(t("已选满 %(count)s 项", { count: max }));
+      else setHint(t("还可以再选 %(count)s 项", { count: max - n }));
       layoutLabels.forEach(function (label) {
         var radio = label.querySelector("input");
         var fits = n >= Number(label.dataset.min) && n <= Number(label.dataset.max);
@@ -119,7 +131,7 @@
         var choice = box.closest(".choice");
         if (city && choice.dataset.region === city) list.appendChild(choice);
       });
-      local.querySelector("h3").textContent = city ? regionLabels[city] + " · 本地精选" : "";
+      local.querySelector("h3").textContent = city ? t("%(city)s · 本地精选", { city: regionLabels[city] }) : "";
       local.hidden = !city || !list.children.length;
       $("tab-local").hidden = local.hidden;
       $("tab-local").textContent = city ? "📍" + regionLabels[city] : "";
@@ -210,7 +222,7 @@
       var n = graphemes(nameInput.value);
       nameCount.textContent = n;
       nameCounter.classList.toggle("is-over", n > nameMax);
-      if (n > nameMax) showFieldError("name", "名字最多 " + nameMax + " 个字，现在是 " + n + " 个，再短一点吧");
+      if (n > nameMax) showFieldError("name", t("名字最多 %(max)s 个字，现在是 %(count)s 个，再短一点吧", { max: nameMax, count: n }));
       else if (!serverNameError) showFieldError("name", "");
     }
 
@@ -286,18 +298,18 @@
     function busy(on, label) {
       if (on) form.setAttribute("aria-busy", "true");
       else form.removeAttribute("aria-busy");
-      make.textContent = label || "生成我的海报";
+      make.textContent = label || t("生成我的海报");
     }
     function countdown(seconds) {
       clearInterval(retryTimer);
       var left = Math.max(1, Math.min(seconds, 300));
       var tick = function () {
-        hint.textContent = "网络有点忙，" + left + " 秒后自动重试";
+        hint.textContent = t("网络有点忙，%(seconds)s 秒后自动重试", { seconds: left });
         if (left-- <= 0) { stopCountdown(); submit(); }
       };
       retryTimer = setInterval(tick, 1000);
       tick();
-      busy(false, "马上重试");
+      busy(false, t("马上重试"));
       make.disabled = false;
     }
     function stopCountdown() {
@@ -310,7 +322,7 @@
       var sent = page.getElementById("picker");
       var field = sent ? sent.dataset.errorField : "";
       var source = field && page.getElementById(field + "-error");
-      var message = source ? source.textContent.trim() : "出了点小问题，请再试一次";
+      var message = source ? source.textContent.trim() : t("出了点小问题，请再试一次");
       // replaceState, not location.hash: a hashchange would move the focus after we set it.
       var step = field === "name" || field === "layout" ? 2 : 1;
       history.replaceState(null, "", "#step-" + step);
@@ -329,7 +341,7 @@
         nameInput.focus();
         return;
       }
-      busy(true, "正在生成你的海报…");
+      busy(true, t("正在生成你的海报…"));
       make.disabled = true;
       var body = new URLSearchParams(new FormData(form));
       body.delete("q");
@@ -348,7 +360,7 @@
       }).catch(function () {
         busy(false);
         update();
-        hint.textContent = "网络不太稳，再点一次试试";
+        hint.textContent = t("网络不太稳，再点一次试试");
       });
     }
 
@@ -386,7 +398,7 @@
     });
     form.addEventListener("submit", function (event) {
       if (!window.fetch || !window.URLSearchParams || !window.FormData) {
-        busy(true, "正在生成你的海报…");
+        busy(true, t("正在生成你的海报…"));
         return; // the plain form post still works
       }
       event.preventDefault();

@@ -6,6 +6,12 @@
   if (!page) return;
   var url = page.dataset.url, image = page.dataset.image, title = page.dataset.title;
   var toast = document.getElementById("toast");
+  // The script speaks Chinese; the page carries a table of the person's language (see picker.js).
+  var words = {};
+  try { words = JSON.parse(document.getElementById("share-words").textContent) || {}; } catch (e) { words = {}; }
+  function t(source) {
+    return Object.prototype.hasOwnProperty.call(words, source) ? words[source] : source;
+  }
   var inWeChat = /MicroMessenger/i.test(navigator.userAgent);
   if (inWeChat) document.body.classList.add("in-wechat");
 
@@ -47,7 +53,7 @@
         };
       }
       attempt().catch(function (error) {
-        if (error && error.name !== "AbortError") say("分享没有成功，可以长按图片保存后分享");
+        if (error && error.name !== "AbortError") say(t("分享没有成功，可以长按图片保存后分享"));
       });
     });
   }
@@ -59,10 +65,10 @@
       link.select();
       var copied = false;
       try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
-      say(copied ? "链接已复制" : "请长按上面的链接复制");
+      say(copied ? t("链接已复制") : t("请长按上面的链接复制"));
     };
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(url).then(function () { say("链接已复制"); }, fallback);
+      navigator.clipboard.writeText(url).then(function () { say(t("链接已复制")); }, fallback);
     } else {
       fallback();
     }

@@ -8,12 +8,14 @@ from itertools import chain, zip_longest
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request
 
+from .. import i18n
 from ..catalog import NATIONWIDE
 from ..errors import SelectionError
 from ..posters import time_budget
 from ..render import fonts
 from ..render.poster import render
 from ..selection import make_poster
+from ..i18n import gettext as _
 from ..versions import CatalogVersion
 from . import studio
 from .images import IMMUTABLE
@@ -28,6 +30,44 @@ THUMBNAILS: dict[tuple[str, str], bytes] = {}
 MAX_THUMBNAILS = 64
 
 bp = Blueprint("picker", __name__)
+
+
+def N_(message: str) -> str:
+    """Mark words for pybabel that are translated later, when a page is made (script_words)."""
+    return message
+
+
+# What picker.js says. The script writes them in Chinese and looks each one up in the table
+# the page carries (script_words), so they are translated like the page's own words.
+PICKER_SCRIPT_WORDS = (
+    N_("再选 %(count)s 项就能生成"),
+    N_("已选满 %(count)s 项"),
+    N_("还可以再选 %(count)s 项"),
+    N_("%(city)s · 本地精选"),
+    N_("名字最多 %(max)s 个字，现在是 %(count)s 个，再短一点吧"),
+    N_("生成我的海报"),
+    N_("正在生成你的海报…"),
+    N_("网络有点忙，%(seconds)s 秒后自动重试"),
+    N_("马上重试"),
+    N_("网络不太稳，再点一次试试"),
+    N_("出了点小问题，请再试一次"),
+)
+
+
+def script_words(messages) -> dict[str, str]:
+    """Return a script's words in the person's language, keyed by their Chinese source.
+
+    Only words that differ from the source go in: a Chinese page carries an empty table and
+    its script says exactly what its source says. Placeholders stay for the script to fill.
+    """
+    table = {message: i18n.gettext(message) for message in messages}
+    return {source: text for source, text in table.items() if text != source}
+
+
+@bp.app_context_processor
+def page_language():
+    """Tell templates the language of the words (<html lang>): zh-CN, or en if preferred."""
+    return {"html_lang": "en" if i18n.current_locale() == "en" else "zh-CN"}
 
 
 def page(error: SelectionError | None = None, status: int = 200):
@@ -46,7 +86,8 @@ def page(error: SelectionError | None = None, status: int = 200):
     sections = []
     if city:
         local = [c for c in catalog.choices if c.region == city]
-        sections.append({"id": "local", "label": f"{regions[city]} · 本地精选", "choices": local})
+        label = _("%(city)s · 本地精选", city=regions[city])
+        sections.append({"id": "local", "label": label, "choices": local})
     for category in catalog.categories:
         items = [
             c
@@ -72,6 +113,7 @@ def page(error: SelectionError | None = None, status: int = 200):
             layouts=layouts if catalog.campaign.layout_rules.user_choice else [],
             referrer=referrer,
             error=error,
+            script_words=script_words(PICKER_SCRIPT_WORDS),
             nationwide=NATIONWIDE,
             # After an error the preview leaves out what was refused, so it still draws.
             preview=None
@@ -142,7 +184,7 @@ def preview():
     """
     if len(request.query_string) > MAX_PREVIEW_QUERY:
         return jsonify(
-            {"error": {"code": "too_long", "message": "选的内容太多了，请刷新页面再试"}}
+            {"error": {"code": "too_long", "message": _("选的内容太多了，请刷新页面再试")}}
         ), 400
     site = studio()
     version = site.active

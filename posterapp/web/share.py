@@ -11,11 +11,20 @@ from flask import Blueprint, Response, redirect, render_template, request, send_
 from PIL import Image
 
 from ..errors import PosterNotFound
+from ..i18n import gettext as _
 from ..store import PosterRecord
 from . import studio
 from .images import IMMUTABLE, YEAR
+from .picker import N_, script_words
 
 bp = Blueprint("share", __name__)
+
+# What share.js says, looked up in the page's table like picker.js's words (see picker.py).
+SHARE_SCRIPT_WORDS = (
+    N_("分享没有成功，可以长按图片保存后分享"),
+    N_("链接已复制"),
+    N_("请长按上面的链接复制"),
+)
 
 
 def find(poster_id: str) -> PosterRecord:
@@ -110,12 +119,17 @@ def share_page(poster_id: str):
         for choice in choices
         if choice.link
     ]
-    title = f"{record.name or '我'}的{version.catalog.campaign.title}"
+    campaign_title = version.catalog.campaign.title  # catalog words: as the catalog says them
+    if record.name:
+        title = _("%(name)s的%(title)s", name=record.name, title=campaign_title)
+    else:
+        title = _("我的%(title)s", title=campaign_title)
+    listed = _("、")
     share_url = site.url(f"/s/{record.id}")
     weibo = "https://service.weibo.com/share/share.php?" + urlencode(
         {
             "url": share_url,
-            "title": f"{title}：{'、'.join(labels[:3])}……",
+            "title": _("%(title)s：%(picks)s……", title=title, picks=listed.join(labels[:3])),
             "pic": site.url(f"/c/{record.id}.png"),
         }
     )
@@ -124,7 +138,7 @@ def share_page(poster_id: str):
         record=record,
         campaign=version.catalog.campaign,
         title=title,
-        description="、".join(labels),
+        description=listed.join(labels),
         image_url=site.url(f"/p/{record.id}.png"),
         # The page itself loads the image from wherever it was served, whatever PUBLIC_URL says.
         image_path=f"/p/{record.id}.png",
@@ -135,6 +149,7 @@ def share_page(poster_id: str):
         make_url=f"/?ref={record.id}",
         just_made=just_made,
         services=services,
+        script_words=script_words(SHARE_SCRIPT_WORDS),
     )
     response = Response(page, mimetype="text/html")
     # The light picture is what paints first: the header starts it before the page has arrived.
