@@ -57,7 +57,10 @@ class Part:
     top: int
     bottom: int
     key: tuple | None
-    draw: Callable[[Image.Image, int], None]  # onto a canvas whose row 0 is canvas row ``origin``
+    # Draws onto a canvas whose (0, 0) is the poster's ``origin`` (x, y).
+    draw: Callable[[Image.Image, tuple[int, int]], None]
+    left: int  # and never beyond these columns
+    right: int
 
 
 @dataclass(frozen=True)
@@ -86,16 +89,34 @@ def encode(
     the layer; the same inputs always give the same bytes.
     """
     width, height = size
+    rows = static_rows(scope, layer)
     fragments = []
     row = 0
     for top, bottom, key, members in bands(parts, height):
         if row < top:
-            fragments.append(band(scope, layer, row, top, STATIC, []))
-        fragments.append(band(scope, layer, top, bottom, key, members))
+            fragments.append(band(scope, layer, rows, width, row, top, STATIC, []))
+        fragments.append(band(scope, layer, rows, width, top, bottom, key, members))
         row = bottom
     if row < height:
-        fragments.append(band(scope, layer, row, height, STATIC, []))
+        fragments.append(band(scope, layer, rows, width, row, height, STATIC, []))
     return assemble(width, height, fragments)
+
+
+def static_rows(scope, layer: Callable[[], Image.Image]) -> bytes | None:
+    """Return the static layer as unfiltered PNG rows (filter byte 0, then RGB), or None.
+
+    None when it is not opaque: parts blend differently over a translucent pixel, so bands
+    are then drawn on the RGBA layer itself.
+    """
+    if scope is None:
+        return None  # nothing is kept: bands are drawn on the layer itself
+    found = caches.STATIC_ROWS.get(scope)
+    if found is None:
+        image = layer()
+        opaque = image.mode == "RGB" or image.getchannel("A").getextrema() == (255, 255)
+        found = bytes(_unfiltered(image.tobytes("raw", "RGB"), image.width * 3)) if opaque else b""
+        caches.STATIC_ROWS.put(scope, found)
+    return found or None
 
 
 def bands(found: list[Part], height: int) -> list[list]:
@@ -113,8 +134,14 @@ def bands(found: list[Part], height: int) -> list[list]:
     return merged
 
 
-def band(scope, layer, top: int, bottom: int, key, members: list[Part]) -> Fragment:
-    """Return the compressed rows top..bottom, from the cache when their content repeats."""
+def band(
+    scope, layer, rows, width: int, top: int, bottom: int, key, members: list[Part]
+) -> Fragment:
+    """Return the compressed rows top..bottom, from the cache when their content repeats.
+
+    A new band starts from the static rows; only the columns its parts span are drawn
+    (on an RGBA crop of them) and copied back.
+    """
     # A band of several cards side by side (a grid row) seldom comes back: not worth keeping.
     repeats = scope is not None and key is not None and sum(1 for k in key if k[0] == "card") <= 1
     cache_key = (scope, top, bottom, key) if repeats else None
@@ -122,37 +149,69 @@ def band(scope, layer, top: int, bottom: int, key, members: list[Part]) -> Fragm
         found = caches.BANDS.get(cache_key)
         if found is not None:
             return found
-    static = layer()
-    canvas = static.crop((0, top, static.width, bottom))
-    for part in members:
-        part.draw(canvas, top)
-    fragment = compress_band(canvas.convert("RGB"), hard=key == STATIC)
+    if rows is None:  # a translucent static layer: draw on it as it is
+        static = layer()
+        canvas = static.crop((0, top, static.width, bottom))
+        for part in members:
+            part.draw(canvas, (0, top))
+        raw = _unfiltered(canvas.tobytes("raw", "RGB"), canvas.width * 3)
+    else:
+        raw = _drawn_rows(rows, width, top, bottom, members)
+    fragment = compress_rows(raw, hard=key == STATIC)
     if cache_key is not None:
         caches.BANDS.put(cache_key, fragment)
     return fragment
 
 
-def compress_band(band: Image.Image, hard: bool) -> Fragment:
-    """Deflate an RGB band as unfiltered PNG rows, ending with a full flush.
+def _drawn_rows(rows: bytes, width: int, top: int, bottom: int, members: list[Part]) -> bytes:
+    """Return the unfiltered rows top..bottom: the static ones, with ``members`` drawn over."""
+    line = 1 + 3 * width  # the filter byte, then RGB
+    raw = bytearray(rows[top * line : bottom * line])
+    if not members:
+        return raw
+    left = max(0, min(part.left for part in members))
+    right = min(width, max(part.right for part in members))
+    if right <= left:
+        return raw
+    first = 1 + 3 * left
+    span = 3 * (right - left)
+    height = bottom - top
+    view = memoryview(rows)[top * line + first : (bottom - 1) * line + first + span]
+    canvas = Image.frombuffer("RGB", (right - left, height), view, "raw", "RGB", line, 1)
+    canvas = canvas.convert("RGBA")
+    for part in members:
+        part.draw(canvas, (left, top))
+    pixels = canvas.tobytes("raw", "RGB")
+    for row in range(height):
+        start = row * line + first
+        raw[start : start + span] = pixels[row * span : (row + 1) * span]
+    return raw
+
+
+def _unfiltered(pixels: bytes, stride: int) -> bytearray:
+    """Return RGB rows of ``stride`` bytes each with a filter byte 0 before every row."""
+    height = len(pixels) // stride
+    raw = bytearray(height * (stride + 1))
+    for row in range(height):
+        start = row * (stride + 1) + 1
+        raw[start : start + stride] = pixels[row * stride : (row + 1) * stride]
+    return raw
+
+
+def compress_rows(raw: bytes, hard: bool) -> Fragment:
+    """Deflate unfiltered PNG rows, ending with a full flush.
 
     Rows every poster shares are compressed hard, once (zlib level 9). All others are
     compressed with ISA-L: ~15× faster than zlib level 1 and as small, so a band seen for
     the first time costs a tenth of a millisecond.
     """
-    width, height = band.size
-    stride = width * 3
-    pixels = band.tobytes()
-    raw = bytearray(height * (stride + 1))  # each row: filter byte 0, then its pixels
-    for row in range(height):
-        start = row * (stride + 1) + 1
-        raw[start : start + stride] = pixels[row * stride : (row + 1) * stride]
     if hard:
         deflate = zlib.compressobj(9, zlib.DEFLATED, -15, 9)
         data = deflate.compress(raw) + deflate.flush(zlib.Z_FULL_FLUSH)
     else:
         deflate = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
         data = deflate.compress(raw) + deflate.flush(isal_zlib.Z_FULL_FLUSH)
-    return Fragment(data, zlib.adler32(raw), len(raw))
+    return Fragment(data, isal_zlib.adler32(raw), len(raw))
 
 
 def adler32_combine(first: int, second: int, second_length: int) -> int:

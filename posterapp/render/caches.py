@@ -9,7 +9,7 @@ whose content hash is that of the live version, finds what live posters left beh
 |---|---|---|
 | ``bands`` | version id, layout, rows, what is drawn in them | BUDGETS |
 | ``card_tiles`` | version id, layout, choice, card height | BUDGETS |
-| ``static_layers`` | version id, layout | BUDGETS |
+| ``static_layers`` / ``static_rows`` | version id, layout | BUDGETS |
 | ``shape_masks`` | circle/rect, width, height, radius | BUDGETS |
 | ``blank_cards`` | width, height, fill, edge, radius | BUDGETS |
 | ``emoji_tiles`` | emoji, size | BUDGETS |
@@ -31,17 +31,21 @@ from collections.abc import Callable, Hashable
 from typing import NamedTuple
 
 MB = 1024 * 1024
-# Byte budgets. Together they keep a worker well under 150 MB (bench/render.py --memory).
+# Byte budgets: 164 MB at most together; see bench/render.py --memory for a worker's RSS.
 BUDGETS = {
-    "bands": 40 * MB,  # deflated rows: a poster's cards and texts repeat across posters
-    "card_tiles": 24 * MB,  # to draw a band that is new: one ~300 KB tile per choice
-    "static_layers": 36 * MB,  # 8.3 MB each: the layouts of the live version, and one more
-    "shape_masks": 6 * MB,
+    # Deflated rows, ~25 KB per card band: the cheapest thing to keep (a hit skips drawing,
+    # compositing and deflating), so the largest budget.
+    "bands": 56 * MB,
+    # To draw a band that is new: 0.2–1.5 MB per choice and card height (RGBA).
+    "card_tiles": 48 * MB,
+    "static_layers": 17 * MB,  # RGBA, 8.3 MB each: to make static rows, and for render()
+    "static_rows": 19 * MB,  # unfiltered PNG rows, 6.2 MB each: what new bands start from
+    "shape_masks": 4 * MB,
     "blank_cards": 4 * MB,
-    "emoji_tiles": 6 * MB,
-    "image_tiles": 6 * MB,
-    "svg_tiles": 6 * MB,
-    "keyvisuals": 8 * MB,  # only drawn into static layers, which are kept themselves
+    "emoji_tiles": 4 * MB,
+    "image_tiles": 4 * MB,
+    "svg_tiles": 4 * MB,
+    "keyvisuals": 4 * MB,  # only drawn into static layers, which are kept themselves
 }
 # Entry limits for caches of small values (and of the few fonts and files loaded once).
 COUNTS = {
@@ -228,4 +232,7 @@ CARD_TILES = _register(
 )
 STATIC_LAYERS = _register(
     Budgeted("static_layers", lambda key, layer: image_bytes(layer), BUDGETS["static_layers"])
+)
+STATIC_ROWS = _register(
+    Budgeted("static_rows", lambda key, rows: len(rows), BUDGETS["static_rows"])
 )

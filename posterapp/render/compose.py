@@ -128,12 +128,13 @@ def parts(version: CatalogVersion, poster: Poster) -> list[Part]:
             if pill is not None:
                 draw_pill(canvas, set_text, element.box, pill, origin)
             text.draw(canvas, set_text, _inset(element, set_text if pill else None), color,
-                      element.align, element.valign, offset=(0, -origin))  # fmt: skip
+                      element.align, element.valign, offset=(-origin[0], -origin[1]))  # fmt: skip
 
         x, y, w, h = element.box
         bleed = element.size // 3  # glyphs may reach a little beyond their box
         key_ = None if unique else ("text", key, content)
-        found.append(Part(y - bleed, y + h + bleed, key_, draw_text))
+        # Glyphs may reach beyond the box sideways too: a text spans the whole width.
+        found.append(Part(y - bleed, y + h + bleed, key_, draw_text, 0, layout.canvas.width))
     height = layout.card_height(len(poster.picks))
     for choice_id, (x, y) in zip(
         poster.picks, layout.card_positions(len(poster.picks)), strict=True
@@ -141,10 +142,17 @@ def parts(version: CatalogVersion, poster: Poster) -> list[Part]:
 
         def draw_card_tile(canvas, origin, x=x, y=y, choice_id=choice_id):
             tile = card_tile(version, poster.layout, choice_id, height)
-            canvas.alpha_composite(tile, (x - PAD, y - PAD - origin))
+            canvas.alpha_composite(tile, (x - PAD - origin[0], y - PAD - origin[1]))
 
         found.append(
-            Part(y - PAD, y + height + PAD, ("card", x, y, height, choice_id), draw_card_tile)
+            Part(
+                y - PAD,
+                y + height + PAD,
+                ("card", x, y, height, choice_id),
+                draw_card_tile,
+                x - PAD,
+                x + layout.slots.card.width + PAD,
+            )  # fmt: skip
         )
     code = layout.qr
     theme = version.theme
@@ -153,18 +161,18 @@ def parts(version: CatalogVersion, poster: Poster) -> list[Part]:
 
     def draw_qr(canvas, origin):
         tile = qr.qr_tile(poster.url, code.size, ink, paper, code.radius)
-        canvas.alpha_composite(tile, (code.x, code.y - origin))
+        canvas.alpha_composite(tile, (code.x - origin[0], code.y - origin[1]))
 
-    found.append(Part(code.y, code.y + code.size, None, draw_qr))
+    found.append(Part(code.y, code.y + code.size, None, draw_qr, code.x, code.x + code.size))
     return found
 
 
-def draw_pill(canvas: Image.Image, set_text, box, color: str, origin: int) -> None:
+def draw_pill(canvas: Image.Image, set_text, box, color: str, origin: tuple[int, int]) -> None:
     """Draw the tag badge: a rounded bar of ``color`` hugging the text, left in ``box``."""
     x, y, _, h = box
     pad = round(set_text.size * PILL_PAD)
     w = round(max(text.width(line, set_text.kind, set_text.size) for line in set_text.lines))
-    fill_shape(canvas, "rect", (x, y - origin, w + 2 * pad, h), color, h // 2)
+    fill_shape(canvas, "rect", (x - origin[0], y - origin[1], w + 2 * pad, h), color, h // 2)
 
 
 def _inset(element, pill_text):

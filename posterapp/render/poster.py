@@ -22,7 +22,7 @@ def render(version: CatalogVersion, poster: Poster) -> Image.Image:
     """Draw ``poster`` with the catalog and layouts of ``version``; return an RGB image."""
     canvas = compose.static_layer(version, poster.layout).copy()
     for part in compose.parts(version, poster):
-        part.draw(canvas, 0)
+        part.draw(canvas, (0, 0))
     return canvas.convert("RGB")
 
 
