@@ -9,6 +9,7 @@ layouts and the fonts (does every label fit its slot, can every character be dra
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +103,25 @@ class LayoutRules(Model):
     rules: list[Rule] = Field(default_factory=list, description="tried in order")
 
 
+class Variant(Model):
+    """One arm of an experiment: how its posters differ (their layout rules), and its share."""
+
+    id: Slug = Field(description="stable id; results are kept under it")
+    weight: float = Field(1.0, gt=0, description="share of new posters, relative to the others")
+    theme: Slug | None = Field(None, description="the theme of this variant's posters")
+    layout_rules: LayoutRules | None = Field(
+        None, description="layout rules for this variant's posters (none: the campaign's)"
+    )
+
+
+class Experiment(Model):
+    """An experiment on what spreads: new posters are split between variants by their id."""
+
+    id: Slug = Field(description="stable id; posters keep it, so results outlive the experiment")
+    label: Text = Field(description="what staff see on the numbers page")
+    variants: list[Variant] = Field(min_length=2, description="two or more variants")
+
+
 class Campaign(Model):
     """Campaign metadata shown on every poster."""
 
@@ -124,6 +144,9 @@ class Campaign(Model):
     theme: Slug | None = Field(None, description="the look: a theme under assets/themes/")
     life_tags: list[LifeTag] = Field(
         default_factory=list, description="tried in order; the first that matches is shown"
+    )
+    experiment: Experiment | None = Field(
+        None, description="an experiment running now; remove it to end it (results stay)"
     )
     life_tag_default: Text | None = Field(
         None, max_length=12, description="the tag when no rule matches"
@@ -157,13 +180,24 @@ class Choice(Model):
         return is_image_path(self.icon)
 
 
+class Offer(Model):
+    """An offer shown to people whose picks include its category (为你挑选的优惠)."""
+
+    id: Slug = Field(description="stable id; clicks are counted under it")
+    category: Slug = Field(description="shown when a pick of this category is on the poster")
+    title: Text = Field(max_length=24, description="what the offer is, in a few words")
+    link: Link = Field(description="the offer's page: https, on one of campaign.link_domains")
+    until: dt.date = Field(description="the last day it is shown, like 2026-12-31")
+
+
 class Catalog(Model):
-    """The whole catalog: campaign, categories, regions and choices."""
+    """The whole catalog: campaign, categories, regions, choices and offers."""
 
     campaign: Campaign
     categories: list[Category] = Field(min_length=1)
     regions: list[Region] = Field(default_factory=list)
     choices: list[Choice] = Field(min_length=1)
+    offers: list[Offer] = Field(default_factory=list)
 
     _choices: dict[str, Choice] = PrivateAttr(default_factory=dict)
     _categories: dict[str, Category] = PrivateAttr(default_factory=dict)
@@ -195,6 +229,12 @@ def life_tag(catalog: Catalog, picks) -> str:
     return campaign.life_tag_default or ""
 
 
+def offers_for(catalog: Catalog, picks, today: dt.date) -> list[Offer]:
+    """Return the offers for a poster's picks: their categories, still valid today, in order."""
+    wanted = {catalog.choice(p).category for p in picks if catalog.has_choice(p)}
+    return [o for o in catalog.offers if o.category in wanted and o.until >= today]
+
+
 def is_image_path(icon: str) -> bool:
     return "/" in icon or "\\" in icon or Path(icon).suffix.lower() in IMAGE_SUFFIXES
 
@@ -223,6 +263,7 @@ class Parts:
     categories: dict[int, Category]
     regions: dict[int, Region]
     choices: dict[int, Choice]
+    offers: dict[int, Offer]
     choice_count: int
     # Ids choices may refer to, including those of malformed entries, so that one bad
     # category does not make every choice in it "unknown" too.
@@ -236,6 +277,7 @@ class Parts:
             dict(enumerate(catalog.categories)),
             dict(enumerate(catalog.regions)),
             dict(enumerate(catalog.choices)),
+            dict(enumerate(catalog.offers)),
             len(catalog.choices),
             {c.id for c in catalog.categories},
             {r.id for r in catalog.regions},
@@ -264,6 +306,7 @@ class Parts:
             items("categories", Category),
             items("regions", Region),
             items("choices", Choice),
+            items("offers", Offer),
             len(choices) if isinstance(choices, list) else 0,
             ids("categories"),
             ids("regions"),
@@ -307,6 +350,18 @@ def check(doc: yamldoc.Document, assets: Assets, parts: Parts) -> None:
     regions = parts.region_ids | {NATIONWIDE}
     campaign = parts.campaign
     domains = [d.lower().strip(".") for d in (campaign.link_domains if campaign else [])]
+    _check_unique(doc, "offers", {i: o.id for i, o in parts.offers.items()})
+    for i, offer in parts.offers.items():
+        _check_link(doc, ("offers", i, "link"), offer.link, domains)
+        if categories and offer.category not in categories:
+            doc.add(
+                ("offers", i, "category"),
+                _(
+                    "没有「%(value)s」这个分类；可用的分类：%(known)s",
+                    value=offer.category,
+                    known=", ".join(sorted(categories)),
+                ),
+            )
     for i, choice in parts.choices.items():
         if choice.link:
             _check_link(doc, ("choices", i, "link"), choice.link, domains)

@@ -17,6 +17,7 @@ from . import metrics, versions
 from .assets import Assets
 from .cache import ImageCache
 from .errors import Conflict, SelectionError, Unavailable
+from .experiments import assign
 from .i18n import _
 from .render.card import render_card_png
 from .render.poster import render_png
@@ -152,8 +153,10 @@ class Studio:
         in the campaign's numbers by city.
         """
         version = version or self.active
-        if city is not None and city != "" and (
-            not isinstance(city, str) or city not in {r.id for r in version.catalog.regions}
+        if (
+            city is not None
+            and city != ""
+            and (not isinstance(city, str) or city not in {r.id for r in version.catalog.regions})
         ):
             raise SelectionError(_("没有这个城市，请在列表里重新选一个吧"), field="city")
         if ref is not None and (
@@ -163,10 +166,19 @@ class Studio:
                 _("邀请你的那张海报找不到了，回首页直接做一张自己的吧"), field="ref"
             )
         poster_id = new_poster_id()
-        poster = make_poster(version, picks, name, self.scan_url(poster_id), layout)
+        experiment = version.catalog.campaign.experiment
+        variant = None
+        if experiment is not None:  # the same answer on every server: it comes from the id
+            weights = [(v.id, v.weight) for v in experiment.variants]
+            chosen = assign(poster_id, experiment.id, weights)
+            variant = next(v for v in experiment.variants if v.id == chosen)
+        rules = variant.layout_rules if variant else None
+        poster = make_poster(version, picks, name, self.scan_url(poster_id), layout, rules)
+        if variant is not None and variant.theme:
+            version = versions.in_theme(version, variant.theme)
         record = PosterRecord(
             id=poster_id,
-            catalog_version=version.version,
+            catalog_version=version.version.split("+")[0],  # the stored version, not a theme
             layout=poster.layout,
             choices=poster.picks,
             name=poster.name,
@@ -174,6 +186,7 @@ class Studio:
             ref=ref,
             created_at=now(),
             city=city or None,
+            variant=f"{experiment.id}:{variant.id}" if variant else None,
         )
         # Render before storing: a poster that is acknowledged can always be drawn.
         started = time.perf_counter()
@@ -186,7 +199,15 @@ class Studio:
         return record
 
     def version_of(self, record: PosterRecord) -> CatalogVersion:
-        return self.store.load_version(record.catalog_version)
+        """Return the version a poster is drawn with: its own, in its variant's theme if any."""
+        version = self.store.load_version(record.catalog_version)
+        experiment = version.catalog.campaign.experiment
+        if record.variant and experiment is not None:
+            exp_id, variant_id = record.variant.split(":", 1)
+            found = next((v for v in experiment.variants if v.id == variant_id), None)
+            if exp_id == experiment.id and found is not None and found.theme:
+                return versions.in_theme(version, found.theme)
+        return version
 
     def image(self, record: PosterRecord) -> Path:
         """Return the poster's PNG file, rendering it from the record if it is not cached."""

@@ -13,6 +13,7 @@ from collections import Counter
 from confusable_homoglyphs.confusables import is_confusable
 
 from . import layouts
+from .catalog import LayoutRules
 from .errors import SelectionError, UndrawableText
 from .i18n import _, join, ngettext
 from .model import Poster
@@ -177,9 +178,21 @@ def clean_url(url) -> str:
 
 
 def make_poster(
-    version: CatalogVersion, picks, name: str | None, url: str, layout: str | None = None
+    version: CatalogVersion,
+    picks,
+    name: str | None,
+    url: str,
+    layout: str | None = None,
+    rules: LayoutRules | None = None,
 ) -> Poster:
-    """Validate a request and return the Poster to render."""
+    """Validate a request and return the Poster to render.
+
+    ``rules`` replace the campaign's layout rules (an experiment's variant).
+    """
     picks = clean_picks(version, picks)
-    chosen = layouts.choose(version.catalog, version.layouts, list(picks), layout or None)
+    catalog = version.catalog
+    if rules is not None:
+        campaign = catalog.campaign.model_copy(update={"layout_rules": rules})
+        catalog = catalog.model_copy(update={"campaign": campaign})
+    chosen = layouts.choose(catalog, version.layouts, list(picks), layout or None)
     return Poster(picks=picks, name=clean_name(version, name), url=clean_url(url), layout=chosen.id)

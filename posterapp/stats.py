@@ -22,8 +22,10 @@ import sqlalchemy as sa
 
 from .catalog import NATIONWIDE, Catalog
 from .errors import VersionNotFound
-from .store import Store, events, poster_choices, posters, service_clicks
+from .experiments import Interval, bootstrap_mean, verdict, wilson
+from .store import Store, events, poster_choices, poster_variants, posters, service_clicks
 
+OFFER = "offer:"  # how service_clicks names a tap on an offer (web/go.py)
 OTHER = "other"
 OTHER_LABEL = "其他"
 NATIONWIDE_LABEL = "全国"
@@ -105,11 +107,15 @@ def figures(store: Store, catalog: Catalog, timezone: str = "Asia/Shanghai", top
         per_pair[tuple(sorted((a, b)))] += n
     clicked: Counter[str] = Counter()
     clicked_category: Counter[str] = Counter(dict.fromkeys(names.categories, 0))
+    offered: Counter[str] = Counter()
     for version, choice_id, n in clicks:
+        if choice_id.startswith(OFFER):  # a tap on an offer, not on a pick
+            offered[choice_id.removeprefix(OFFER)] += n
+            continue
         clicked[choice_id] += n
         choice = names.choice(version, choice_id)
         clicked_category[choice.category if choice else OTHER] += n
-    total_clicks = sum(clicked.values())
+    total_clicks = sum(clicked.values()) + sum(offered.values())
     share_views = kinds.get("share_view", 0)
     by_day, by_hour = _calendar(timeline, zone)
     return {
@@ -134,6 +140,9 @@ def figures(store: Store, catalog: Catalog, timezone: str = "Asia/Shanghai", top
             for choice_id, n in _ranked(clicked.items())[:top]
         ],
         "clicks_by_category": _labelled(clicked_category, names.categories),
+        "clicks_by_offer": [
+            {"id": offer_id, "count": n} for offer_id, n in _ranked(offered.items())
+        ],
         "clicks_by_generation": [
             {"generation": int(depth), "count": n} for depth, n in sorted(clicks_by_generation)
         ],
@@ -152,7 +161,73 @@ def figures(store: Store, catalog: Catalog, timezone: str = "Asia/Shanghai", top
         "by_hour": by_hour,
         "timezone": timezone,
         "generated_at": dt.datetime.now(zone).isoformat(timespec="seconds"),
+        "experiments": experiments(store),
     }
+
+
+def experiments(store: Store) -> list[dict]:
+    """Figures per variant of every experiment posters were made in (running or ended).
+
+    Per variant: posters, share views, scans, clicks; click-through (clicks per share view)
+    with Wilson's 95 % interval; K (posters made through one of its posters, per poster)
+    with a bootstrap interval over its posters; and a plain verdict per figure.
+    """
+    pv = poster_variants
+    friend = posters.alias("friend")
+    with _snapshot(store) as db:
+        referrals = db.execute(
+            sa.select(pv.c.experiment, pv.c.variant, pv.c.poster_id, sa.func.count(friend.c.id))
+            .outerjoin(friend, friend.c.ref == pv.c.poster_id)
+            .group_by(pv.c.experiment, pv.c.variant, pv.c.poster_id)
+        ).all()
+        seen = db.execute(
+            sa.select(pv.c.experiment, pv.c.variant, events.c.kind, sa.func.count())
+            .join(events, events.c.poster_id == pv.c.poster_id)
+            .where(events.c.kind.in_(("share_view", "scan")))
+            .group_by(pv.c.experiment, pv.c.variant, events.c.kind)
+        ).all()
+        tapped = db.execute(
+            sa.select(pv.c.experiment, pv.c.variant, sa.func.count())
+            .join(service_clicks, service_clicks.c.poster_id == pv.c.poster_id)
+            .group_by(pv.c.experiment, pv.c.variant)
+        ).all()
+    brought: dict[tuple[str, str], list[int]] = {}
+    for experiment, variant, _poster, n in referrals:
+        brought.setdefault((experiment, variant), []).append(n)
+    counts = {(e, v, kind): n for e, v, kind, n in seen}
+    clicks = {(e, v): n for e, v, n in tapped}
+    found: dict[str, dict] = {}
+    for (experiment, variant), per_poster in sorted(brought.items()):
+        views = counts.get((experiment, variant, "share_view"), 0)
+        taps = clicks.get((experiment, variant), 0)
+        through = wilson(min(taps, views), views)
+        k = bootstrap_mean(per_poster)
+        found.setdefault(experiment, {"id": experiment, "variants": []})["variants"].append(
+            {
+                "id": variant,
+                "posters": len(per_poster),
+                "share_views": views,
+                "scans": counts.get((experiment, variant, "scan"), 0),
+                "service_clicks": taps,
+                "k_factor": _interval(k),
+                "click_through": _interval(through),
+            }
+        )
+    for experiment in found.values():
+        arms = experiment["variants"]
+        experiment["verdicts"] = [
+            verdict({a["id"]: _back(a["k_factor"]) for a in arms}, "裂变系数 K"),
+            verdict({a["id"]: _back(a["click_through"]) for a in arms}, "点击率"),
+        ]
+    return list(found.values())
+
+
+def _interval(found: Interval) -> dict:
+    return {key: round(getattr(found, key), 3) for key in ("value", "low", "high")}
+
+
+def _back(figure: dict) -> Interval:
+    return Interval(figure["value"], figure["low"], figure["high"])
 
 
 class _Names:

@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from . import versions
 from .errors import Conflict, VersionNotFound
-from .render.poster import Poster
+from .model import Poster
 from .versions import CatalogVersion
 
 metadata = sa.MetaData()
@@ -66,6 +66,16 @@ events = sa.Table(
     sa.Column("kind", sa.String(32), nullable=False, index=True),
     sa.Column("poster_id", sa.String(16), nullable=False, index=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Which variant of which experiment each poster was made in (web/posters.py assigns it).
+# Kept after the experiment ends in the catalog: its results stay on the numbers page.
+poster_variants = sa.Table(
+    "poster_variants",
+    metadata,
+    sa.Column("poster_id", sa.String(16), primary_key=True),
+    sa.Column("experiment", sa.String(80), nullable=False, index=True),
+    sa.Column("variant", sa.String(80), nullable=False),
 )
 
 # Taps on a poster's "去看看" links: which service each pick (or offer) led to.
@@ -295,6 +305,7 @@ class PosterRecord:
     ref: str | None
     created_at: dt.datetime
     city: str | None = None  # where the maker said they are (the picker's 我在), if they did
+    variant: str | None = None  # "experiment:variant" when an experiment was running
 
     @property
     def poster(self) -> Poster:
@@ -470,6 +481,13 @@ class Store:
                     for i, choice in enumerate(record.choices)
                 ],
             )
+            if record.variant:
+                experiment, variant = record.variant.split(":", 1)
+                db.execute(
+                    poster_variants.insert().values(
+                        poster_id=record.id, experiment=experiment, variant=variant
+                    )
+                )
             rows = [{"kind": "created", "poster_id": record.id, "created_at": record.created_at}]
             if record.ref:
                 rows.append(
@@ -482,7 +500,11 @@ class Store:
         if not is_poster_id(poster_id):
             return None
         with self.engine.connect() as db:
-            row = db.execute(sa.select(posters).where(posters.c.id == poster_id)).first()
+            row = db.execute(
+                sa.select(posters, poster_variants.c.experiment, poster_variants.c.variant)
+                .outerjoin(poster_variants, poster_variants.c.poster_id == posters.c.id)
+                .where(posters.c.id == poster_id)
+            ).first()
         if row is None:
             return None
         return PosterRecord(
@@ -495,6 +517,7 @@ class Store:
             ref=row.ref,
             created_at=_utc(row.created_at),
             city=row.city,
+            variant=f"{row.experiment}:{row.variant}" if row.experiment else None,
         )
 
     def record(self, kind: str, poster_id: str) -> None:

@@ -8,6 +8,7 @@ pixel-identically from its own version.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -85,6 +86,26 @@ def build(
     return CatalogVersion(catalog, dict(layouts), dict(assets), version, dict(themes or {}))
 
 
+def in_theme(version: CatalogVersion, theme_id: str) -> CatalogVersion:
+    """Return ``version`` drawn in another of its themes (an experiment's variant).
+
+    Its id is the version's with the theme appended: caches keep the two apart, and the
+    poster still records only the version it was made with.
+    """
+    if theme_id == version.catalog.campaign.theme or theme_id not in version.themes:
+        return version
+    return _in_theme(version, theme_id)
+
+
+@functools.lru_cache(maxsize=16)
+def _in_theme(version: CatalogVersion, theme_id: str) -> CatalogVersion:
+    campaign = version.catalog.campaign.model_copy(update={"theme": theme_id})
+    catalog = version.catalog.model_copy(update={"campaign": campaign})
+    return CatalogVersion(
+        catalog, version.layouts, version.assets, f"{version.version}+{theme_id}", version.themes
+    )
+
+
 def theme_ids(assets: Path | Assets) -> list[str]:
     """Return the ids of the themes under ``assets/themes``."""
     root = assets.root if isinstance(assets, Assets) else Path(assets)
@@ -153,11 +174,19 @@ def load_text(
     if catalog is not None and theme:
         campaign = catalog.campaign.model_copy(update={"theme": theme})
         catalog = catalog.model_copy(update={"campaign": campaign})
-    if catalog is not None and catalog.campaign.theme:
-        theme, theme_problems = load_theme(assets, catalog.campaign.theme)
-        problems += theme_problems
-        if theme is not None:
-            themes[theme.id] = theme
+    if catalog is not None:
+        # The catalog's theme, and those of an experiment's variants.
+        experiment = catalog.campaign.experiment
+        wanted = (
+            [catalog.campaign.theme, *(v.theme for v in experiment.variants)]
+            if experiment
+            else [catalog.campaign.theme]
+        )
+        for theme_id in dict.fromkeys(t for t in wanted if t):
+            theme, theme_problems = load_theme(assets, theme_id)
+            problems += theme_problems
+            if theme is not None:
+                themes[theme.id] = theme
     if problems:
         raise InvalidSource(problems)
     paths = {c.icon for c in catalog.choices if c.icon_is_image}

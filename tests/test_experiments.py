@@ -6,6 +6,7 @@ import secrets
 from collections import Counter
 
 import pytest
+from PIL import Image
 
 from posterapp.experiments import assign, bootstrap_mean, verdict, wilson
 
@@ -56,3 +57,143 @@ def test_the_verdict_says_plainly_when_it_is_too_early():
     assert verdict(early, "点击率") == "点击率：各版本的差别还不显著，再多一些海报才能下结论"
     clear = {"warm": wilson(100, 1000), "night": wilson(300, 1000)}
     assert verdict(clear, "点击率") == "点击率：「night」明显更好（95% 置信区间不重叠）"
+
+
+EXPERIMENT = """  experiment:
+    id: theme-test
+    label: 暖阳还是灯火
+    variants:
+      - {id: warm, theme: warm, weight: 1}
+      - {id: night, theme: night, weight: 1}
+"""
+
+
+def with_experiment(catalog_text: str) -> str:
+    anchor = "  life_tag_default: 热爱生活的多面手\n"
+    assert anchor in catalog_text
+    return catalog_text.replace(anchor, anchor + EXPERIMENT, 1)
+
+
+def test_each_new_poster_is_drawn_in_its_variants_theme(tmp_path, catalog_text):
+    from posterapp import create_app
+    from posterapp.experiments import assign
+
+    from .conftest import TEST_CONFIG
+
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(with_experiment(catalog_text), encoding="utf-8")
+    app = create_app({**TEST_CONFIG, "DATA_DIR": str(tmp_path), "CATALOG": str(catalog)})
+    site = app.extensions["posterapp"]
+    try:
+        made = [site.create(["travel-fund", "wuhan-hot-dry-noodles"]) for _ in range(12)]
+        corners = {}
+        for record in made:
+            expected = assign(record.id, "theme-test", [("warm", 1), ("night", 1)])
+            assert record.variant == f"theme-test:{expected}"
+            stored = site.store.get_poster(record.id)
+            assert stored.variant == record.variant
+            with Image.open(site.image(stored)) as image:
+                corners.setdefault(expected, set()).add(image.convert("RGB").getpixel((4, 4)))
+        # Two themes, one look each: 暖阳's peach paper, 灯火's night sky.
+        assert set(corners) == {"warm", "night"}
+        assert len(corners["warm"]) == len(corners["night"]) == 1
+        (warm,), (night,) = corners["warm"], corners["night"]
+        assert sum(warm) > 600 and sum(night) < 200
+    finally:
+        site.store.close()
+
+
+def test_per_variant_figures_are_exact_on_two_servers_sharing_postgresql(
+    database, tmp_path, catalog_text
+):
+    import json
+    import urllib.error
+    import urllib.request
+
+    from posterapp import stats
+    from posterapp.experiments import assign
+    from posterapp.store import Store
+
+    from .servers import start, stop
+
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(with_experiment(catalog_text), encoding="utf-8")
+    env = {"POSTERAPP_DATABASE_URL": database, "POSTERAPP_CATALOG": str(catalog)}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    servers = []
+    try:
+        servers.append(start(tmp_path / "a", env=env))
+        servers.append(start(tmp_path / "b", env=env))
+        bases = [base for base, _ in servers]
+
+        def post(base, body):
+            request = urllib.request.Request(
+                f"{base}/api/posters",
+                data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.load(response)["id"]
+
+        def get(url):
+            class Stay(urllib.request.HTTPRedirectHandler):
+                def redirect_request(self, *args, **kwargs):
+                    return None
+
+            try:
+                with urllib.request.build_opener(Stay).open(url, timeout=30) as response:
+                    return response.status
+            except urllib.error.HTTPError as error:
+                return error.code
+
+        ids = [
+            post(bases[i % 2], {"choices": ["travel-fund", "family-portrait"]}) for i in range(8)
+        ]
+        # Friends of the first two posters make theirs through them.
+        friends = [
+            post(bases[i % 2], {"choices": ["travel-fund"], "ref": ids[i % 2]}) for i in range(3)
+        ]
+        for i, poster in enumerate(ids[:4]):
+            assert get(f"{bases[i % 2]}/s/{poster}") == 200  # a view
+            assert get(f"{bases[(i + 1) % 2]}/Q/{poster}") == 302  # a scan
+        for poster in ids[:3]:
+            assert get(f"{bases[0]}/go/{poster}/travel-fund") == 302  # a tap
+
+        variant_of = {
+            p: assign(p, "theme-test", [("warm", 1), ("night", 1)]) for p in ids + friends
+        }
+        expected = {}
+        for poster, variant in variant_of.items():
+            arm = expected.setdefault(
+                variant, {"posters": 0, "views": 0, "scans": 0, "taps": 0, "brought": 0}
+            )
+            arm["posters"] += 1
+            arm["views"] += poster in ids[:4]
+            arm["scans"] += poster in ids[:4]
+            arm["taps"] += poster in ids[:3]
+            arm["brought"] += sum(1 for i in range(3) if ids[i % 2] == poster)
+
+        store = Store(database)
+        try:
+            [experiment] = stats.experiments(store)
+        finally:
+            store.close()
+        assert experiment["id"] == "theme-test"
+        found = {arm["id"]: arm for arm in experiment["variants"]}
+        assert set(found) == set(expected)
+        for variant, want in expected.items():
+            arm = found[variant]
+            assert (arm["posters"], arm["share_views"], arm["scans"], arm["service_clicks"]) == (
+                want["posters"],
+                want["views"],
+                want["scans"],
+                want["taps"],
+            )
+            assert arm["k_factor"]["value"] == round(want["brought"] / want["posters"], 3)
+            assert arm["k_factor"]["low"] <= arm["k_factor"]["value"] <= arm["k_factor"]["high"]
+        assert experiment["verdicts"][0].startswith("裂变系数 K：")
+        assert "还不显著" in experiment["verdicts"][1]  # three taps prove nothing yet
+    finally:
+        for _, process in servers:
+            stop(process)

@@ -164,3 +164,37 @@ def test_a_subdomain_of_a_listed_domain_is_fine(catalog_problems, catalog_text):
     old = "https://life.example.com/food/wuhan-hot-dry-noodles"
     text = catalog_text.replace(old, "https://m.life.example.com/food/x", 1)
     assert catalog_problems(text) == []
+
+
+def test_the_maker_sees_offers_for_their_picks_and_a_tap_is_counted(live_server, made):
+    with urllib.request.urlopen(f"{live_server.url}/s/{made}?new=1", timeout=20) as response:
+        page = response.read().decode()
+    offers = re.findall(r'<a class="service" href="(/go/[^"]+/offer/[^"]+)"', page)
+    # PICKS are food, money and family: their offers, in the catalog's order.
+    assert offers == [
+        f"/go/{made}/offer/food-breakfast-deals",
+        f"/go/{made}/offer/food-night-market",
+        f"/go/{made}/offer/family-checkup",
+        f"/go/{made}/offer/money-travel-plan",
+    ]
+    assert "为你挑选的优惠" in page
+    store = live_server.store()
+    try:
+        before = store.click_counts()
+        status, headers = get(live_server.url + offers[0])
+        assert status == 302
+        target = urlsplit(headers["Location"])
+        assert target.path == "/offers/breakfast"
+        assert parse_qs(target.query)["utm_content"] == ["offer:food-breakfast-deals"]
+        # An offer of a category this poster has no pick in is not this poster's to give.
+        assert get(f"{live_server.url}/go/{made}/offer/health-gym")[0] == 404
+        after = store.click_counts()
+        assert after == {
+            **before,
+            "offer:food-breakfast-deals": 1 + before.get("offer:food-breakfast-deals", 0),
+        }
+    finally:
+        store.close()
+    # A friend's view of the page has the picks' services, not the maker's offers.
+    with urllib.request.urlopen(f"{live_server.url}/s/{made}", timeout=20) as response:
+        assert "为你挑选的优惠" not in response.read().decode()

@@ -25,7 +25,7 @@ from posterapp.store import PosterRecord, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE = "04f234a"  # the last release before migrations
-HEAD = "0002"
+HEAD = "0003"
 WHEN = dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.UTC)
 
 

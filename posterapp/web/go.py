@@ -12,8 +12,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, abort, redirect
 
+from ..catalog import offers_for
 from . import studio
-from .share import find
+from .share import OFFER, find, today
 
 bp = Blueprint("go", __name__)
 
@@ -43,3 +44,18 @@ def go(poster_id: str, choice_id: str):
         abort(404)
     site.store.record_click(record.id, choice_id)
     return redirect(with_campaign(link, catalog.campaign.id, choice_id), code=302)
+
+
+@bp.get("/go/<poster_id>/offer/<offer_id>")
+def go_offer(poster_id: str, offer_id: str):
+    """Count a tap on an offer shown with this poster, and open it; only its own, still valid."""
+    record = find(poster_id)
+    site = studio()
+    catalog = site.version_of(record).catalog
+    offer = next(
+        (o for o in offers_for(catalog, record.choices, today()) if o.id == offer_id), None
+    )
+    if offer is None:
+        abort(404)
+    site.store.record_click(record.id, OFFER + offer.id)
+    return redirect(with_campaign(offer.link, catalog.campaign.id, OFFER + offer.id), code=302)

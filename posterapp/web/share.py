@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, redirect, render_template, request, send_file
 from PIL import Image
 
+from ..catalog import offers_for
 from ..errors import PosterNotFound
 from ..i18n import gettext as _
 from ..store import PosterRecord
@@ -25,6 +28,12 @@ SHARE_SCRIPT_WORDS = (
     N_("链接已复制"),
     N_("请长按上面的链接复制"),
 )
+OFFER = "offer:"  # offer taps are counted beside choices' (web/go.py), under "offer:<id>"
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # an offer's last day is a day in Beijing time
+
+
+def today() -> dt.date:
+    return dt.datetime.now(SHANGHAI).date()
 
 
 def find(poster_id: str) -> PosterRecord:
@@ -150,6 +159,13 @@ def share_page(poster_id: str):
         just_made=just_made,
         services=services,
         script_words=script_words(SHARE_SCRIPT_WORDS),
+        # 为你挑选的优惠: for the maker, the offers of their picks' categories, still valid.
+        offers=[
+            {"title": offer.title, "href": f"/go/{record.id}/offer/{offer.id}"}
+            for offer in offers_for(version.catalog, record.choices, today())
+        ]
+        if just_made
+        else [],
     )
     response = Response(page, mimetype="text/html")
     # The light picture is what paints first: the header starts it before the page has arrived.
