@@ -422,6 +422,20 @@ def to_csv(figures: dict) -> str:
         ("generation", "clicks"),
         [(g["generation"], g["count"]) for g in figures["clicks_by_generation"]],
     )
+    section(
+        ("offer_id", "offer_clicks"),
+        [(c["id"], c["count"]) for c in figures["clicks_by_offer"]],
+    )
+    section(
+        ("experiment", "variant", "posters", "share_views", "scans", "service_clicks",
+         "k", "k_low", "k_high", "click_through", "ct_low", "ct_high"),
+        [
+            (e["id"], a["id"], a["posters"], a["share_views"], a["scans"], a["service_clicks"],
+             *a["k_factor"].values(), *a["click_through"].values())
+            for e in figures["experiments"]
+            for a in e["variants"]
+        ],
+    )  # fmt: skip
     section(("day", "posters"), [(d["day"], d["posters"]) for d in figures["by_day"]])
     section(("hour", "posters"), list(enumerate(figures["by_hour"])))
     return out.getvalue()

@@ -197,3 +197,23 @@ def test_per_variant_figures_are_exact_on_two_servers_sharing_postgresql(
     finally:
         for _, process in servers:
             stop(process)
+
+
+def test_the_csv_has_a_row_per_variant():
+    from posterapp import stats
+
+    figures = {key: 0 for key in stats.SCALARS} | {
+        "timezone": "Asia/Shanghai", "generated_at": "2026-11-25T20:00:00+08:00",
+        "top_choices": [], "top_pairs": [], "by_category": [], "by_city": [],
+        "by_choice_city": [], "funnel": [], "clicks_by_choice": [], "clicks_by_category": [],
+        "clicks_by_generation": [], "clicks_by_offer": [], "by_day": [], "by_hour": [0] * 24,
+        "experiments": [{"id": "theme-test", "verdicts": [], "variants": [
+            {"id": "warm", "posters": 3, "share_views": 5, "scans": 2, "service_clicks": 1,
+             "k_factor": {"value": 0.333, "low": 0.0, "high": 1.0},
+             "click_through": {"value": 0.2, "low": 0.036, "high": 0.624}},
+        ]}],
+    }  # fmt: skip
+    rows = stats.to_csv(figures).splitlines()
+    header = rows.index("experiment,variant,posters,share_views,scans,service_clicks,"
+                        "k,k_low,k_high,click_through,ct_low,ct_high")  # fmt: skip
+    assert rows[header + 1] == "theme-test,warm,3,5,2,1,0.333,0.0,1.0,0.2,0.036,0.624"
