@@ -161,11 +161,11 @@ def figures(store: Store, catalog: Catalog, timezone: str = "Asia/Shanghai", top
         "by_hour": by_hour,
         "timezone": timezone,
         "generated_at": dt.datetime.now(zone).isoformat(timespec="seconds"),
-        "experiments": experiments(store),
+        "experiments": experiments(store, catalog),
     }
 
 
-def experiments(store: Store) -> list[dict]:
+def experiments(store: Store, catalog: Catalog | None = None) -> list[dict]:
     """Figures per variant of every experiment posters were made in (running or ended).
 
     Per variant: posters, share views, scans, clicks; click-through (clicks per share view)
@@ -213,8 +213,13 @@ def experiments(store: Store) -> list[dict]:
                 "click_through": _interval(through),
             }
         )
+    running = catalog.campaign.experiment if catalog is not None else None
     for experiment in found.values():
         arms = experiment["variants"]
+        # The running experiment's name as staff wrote it; an ended one keeps its id.
+        is_running = running is not None and running.id == experiment["id"]
+        experiment["label"] = running.label if is_running else experiment["id"]
+        experiment["running"] = is_running
         experiment["verdicts"] = [
             verdict({a["id"]: _back(a["k_factor"]) for a in arms}, "裂变系数 K"),
             verdict({a["id"]: _back(a["click_through"]) for a in arms}, "点击率"),
