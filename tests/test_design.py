@@ -14,8 +14,8 @@ import pytest
 from posterapp import themes, versions
 from posterapp.errors import InvalidSource
 from posterapp.layouts import _overlap
-from posterapp.render import text
 from posterapp.model import Poster
+from posterapp.render import text
 from posterapp.render.poster import render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -260,3 +260,16 @@ def test_qr_modules_are_at_least_9_px(by_theme, layout_id):
     layout = by_theme["warm"].layouts[layout_id]
     code = qr.code_for(URL, layout.qr.size)
     assert code.module_px >= 9, f"{layout_id}: {code.module_px} px modules in {layout.qr.size} px"
+
+
+@pytest.mark.parametrize("theme", ["warm", "night"])
+def test_the_link_card_wears_the_posters_theme(by_theme, theme):
+    from posterapp.render.card import render_card
+
+    version = by_theme[theme]
+    ids = tuple(c.id for c in version.catalog.choices[:3])
+    card = render_card(
+        version, Poster(picks=ids, name="小满", url="https://x.example/Q/A", layout="list")
+    )
+    paper = version.theme.background.top
+    assert card.getpixel((5, 5)) == tuple(int(paper[i : i + 2], 16) for i in (1, 3, 5))

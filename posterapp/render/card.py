@@ -14,13 +14,17 @@ from .poster import render
 
 WIDTH, HEIGHT = 1200, 630
 THUMB_H = 560
-INK, SOFT, PAPER = "#2A1A10", "#8A6A5A", "#FFF6EE"
+# Versions made before themes: the warm look the card always had.
+INK, SOFT, PAPER, ACCENT = "#2A1A10", "#8A6A5A", "#FFF6EE", "#C2552B"
 
 
 def render_card(version, poster: Poster) -> Image.Image:
     """Draw the card: the title, the name and first picks on the left, the poster on the right."""
     catalog = version.catalog
-    card = Image.new("RGBA", (WIDTH, HEIGHT), PAPER)
+    theme = version.theme  # the card wears the poster's theme: one campaign, one look
+    ink, soft, accent = (theme.ink, theme.soft, theme.accent) if theme else (INK, SOFT, ACCENT)
+    paper = theme.background.top if theme else PAPER
+    card = Image.new("RGBA", (WIDTH, HEIGHT), paper)
     thumb = render(version, poster)
     thumb_w = round(thumb.width * THUMB_H / thumb.height)
     thumb = thumb.resize((thumb_w, THUMB_H), Image.Resampling.LANCZOS).convert("RGBA")
@@ -34,12 +38,12 @@ def render_card(version, poster: Poster) -> Image.Image:
     who = f"{poster.name}的" if poster.name else "我的"
     tag = life_tag(catalog, poster.picks)
     rows = [
-        (campaign.brand, "bold", 30, "#C2552B", 52),
-        (who, "bold", 46, INK, 66),
-        (campaign.title, "bold", 72, INK, 100),
+        (campaign.brand, "bold", 30, accent, 52),
+        (who, "bold", 46, ink, 66),
+        (campaign.title, "bold", 72, ink, 100),
     ]
     if tag:
-        rows.append((f"生活标签：{tag}", "bold", 32, "#C2552B", 48))
+        rows.append((f"生活标签：{tag}", "bold", 32, accent, 48))
     y = 56
     for content, kind, size, color, height in rows:
         block = text.fit(content, kind, size, size * 2 // 3, 1, 1.3, width, height)
@@ -56,13 +60,13 @@ def render_card(version, poster: Poster) -> Image.Image:
         )
         card.alpha_composite(icon, (left, y + 4))
         block = text.fit(choice.label, "regular", 34, 26, 1, 1.3, width - 60, 48)
-        text.draw(card, block, (left + 60, y, width - 60, 48), INK, valign="middle")
+        text.draw(card, block, (left + 60, y, width - 60, 48), ink, valign="middle")
         y += 56
     # A link preview is tapped, not long-pressed or scanned: its own words.
     more = len(poster.picks) - shown
     footer = f"……还有 {more} 件，点开看看" if more > 0 else "点开看看，也挑一张你的美好生活"
     block = text.fit(footer, "regular", 28, 22, 1, 1.3, width, 40)
-    text.draw(card, block, (left, HEIGHT - 84, width, 40), SOFT)
+    text.draw(card, block, (left, HEIGHT - 84, width, 40), soft)
     return card.convert("RGB")
 
 
