@@ -8,7 +8,7 @@ whose content hash is that of the live version, finds what live posters left beh
 | cache | key | limit |
 |---|---|---|
 | ``bands`` | version id, layout, rows, what is drawn in them | BUDGETS |
-| ``card_tiles`` | version id, layout, choice, card height | BUDGETS |
+| ``card_tiles`` | version id, layout, choice, card height | BUDGETS (kept deflated) |
 | ``static_layers`` / ``static_rows`` | version id, layout | BUDGETS |
 | ``shape_masks`` | circle/rect, width, height, radius | BUDGETS |
 | ``blank_cards`` | width, height, fill, edge, radius | BUDGETS |
@@ -30,14 +30,17 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import NamedTuple
 
+from isal import isal_zlib
+from PIL import Image
+
 MB = 1024 * 1024
-# Byte budgets: 164 MB at most together; see bench/render.py --memory for a worker's RSS.
+# Byte budgets: 156 MB at most together; see bench/render.py --memory for a worker's RSS.
 BUDGETS = {
     # Deflated rows, ~25 KB per card band: the cheapest thing to keep (a hit skips drawing,
     # compositing and deflating), so the largest budget.
-    "bands": 56 * MB,
-    # To draw a band that is new: 0.2–1.5 MB per choice and card height (RGBA).
-    "card_tiles": 48 * MB,
+    "bands": 64 * MB,
+    # To draw a band that is new: 13–50 KB per choice and card height, deflated.
+    "card_tiles": 32 * MB,
     "static_layers": 17 * MB,  # RGBA, 8.3 MB each: to make static rows, and for render()
     "static_rows": 19 * MB,  # unfiltered PNG rows, 6.2 MB each: what new bands start from
     "shape_masks": 4 * MB,
@@ -158,6 +161,24 @@ def _register(cache):
     return cache
 
 
+class Packed(NamedTuple):
+    """An image deflated to keep: ``pack`` makes one, ``unpack`` gives the image back."""
+
+    mode: str
+    size: tuple[int, int]
+    data: bytes
+
+
+def pack(image: Image.Image) -> Packed:
+    """Deflate an image's pixels (ISA-L, fast): a card tile shrinks about twentyfold."""
+    return Packed(image.mode, image.size, isal_zlib.compress(image.tobytes(), 1))
+
+
+def unpack(packed: Packed) -> Image.Image:
+    """Return the image ``pack`` kept, pixel for pixel."""
+    return Image.frombytes(packed.mode, packed.size, isal_zlib.decompress(packed.data))
+
+
 def image_bytes(image) -> int:
     """Return what a Pillow image holds in memory: width × height × bands."""
     return image.width * image.height * len(image.getbands())
@@ -228,7 +249,7 @@ def inventory() -> list[dict]:
 # Kept with explicit keys by the modules that fill them (see the table above).
 BANDS = _register(Budgeted("bands", lambda key, fragment: fragment.size, BUDGETS["bands"]))
 CARD_TILES = _register(
-    Budgeted("card_tiles", lambda key, tile: image_bytes(tile), BUDGETS["card_tiles"])
+    Budgeted("card_tiles", lambda key, packed: len(packed.data), BUDGETS["card_tiles"])
 )
 STATIC_LAYERS = _register(
     Budgeted("static_layers", lambda key, layer: image_bytes(layer), BUDGETS["static_layers"])

@@ -187,12 +187,17 @@ def _inset(element, pill_text):
 def card_tile(
     version: CatalogVersion, layout_id: str, choice_id: str, height: int | None = None
 ) -> Image.Image:
-    """Return a choice's card on a transparent tile, PAD px larger than the card each side."""
+    """Return a choice's card on a transparent tile, PAD px larger than the card each side.
+
+    Kept deflated (about 1/20 of the RGBA): inflating one takes ~0.15 ms, drawing it again
+    3–4 ms, and a campaign's tiles in every layout and card height fit in the budget.
+    """
     height = height or version.layouts[layout_id].slots.card.height
     key = (version.version, layout_id, choice_id, height) if version.version else None
-    return caches.CARD_TILES.get_or_make(
-        key, lambda: _draw_card_tile(version, layout_id, choice_id, height)
+    packed = caches.CARD_TILES.get_or_make(
+        key, lambda: caches.pack(_draw_card_tile(version, layout_id, choice_id, height))
     )
+    return caches.unpack(packed)
 
 
 def _draw_card_tile(
