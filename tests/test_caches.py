@@ -100,6 +100,24 @@ def test_bands_blend_as_drawing_the_whole_layer_opaque_or_not(empty_caches, alph
     assert caches.BANDS.info()[:2] == (3, 3)  # the band and the static rows on each side
 
 
+@pytest.mark.parametrize("layout_id", ["hero", "list", "grid"])
+def test_a_card_with_its_opaque_core_pasted_is_alpha_composited_exactly(default_version, layout_id):
+    layout = default_version.layouts[layout_id]
+    height = layout.card_height(layout.max_picks)
+    backdrop = Image.linear_gradient("L").resize((1080, 700)).convert("RGBA")
+    translucent = backdrop.copy()
+    translucent.putalpha(Image.linear_gradient("L").resize((1080, 700)))
+    for choice in default_version.catalog.choices[::9]:
+        tile, core = compose.card_tile(default_version, layout_id, choice.id, height)
+        assert core is not None  # the shipped cards are opaque inside their corners
+        for background in (backdrop, translucent):
+            for at in ((40, 60), (-30, -20), (1080 - tile.width + 25, 700 - tile.height + 9)):
+                expected, fast = background.copy(), background.copy()
+                expected.alpha_composite(tile, at)
+                compose.composite(fast, tile, at, core)
+                assert ImageChops.difference(fast, expected).getbbox(alpha_only=False) is None
+
+
 def test_a_cache_keeps_to_its_byte_budget_dropping_the_least_recently_used():
     cache = caches.Budgeted("test", lambda key, value: len(value), budget=10)
     cache.put("a", b"1234")

@@ -249,7 +249,7 @@ def inventory() -> list[dict]:
 # Kept with explicit keys by the modules that fill them (see the table above).
 BANDS = _register(Budgeted("bands", lambda key, fragment: fragment.size, BUDGETS["bands"]))
 CARD_TILES = _register(
-    Budgeted("card_tiles", lambda key, packed: len(packed.data), BUDGETS["card_tiles"])
+    Budgeted("card_tiles", lambda key, kept: len(kept[0].data), BUDGETS["card_tiles"])
 )
 STATIC_LAYERS = _register(
     Budgeted("static_layers", lambda key, layer: image_bytes(layer), BUDGETS["static_layers"])

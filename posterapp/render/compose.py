@@ -141,8 +141,8 @@ def parts(version: CatalogVersion, poster: Poster) -> list[Part]:
     ):
 
         def draw_card_tile(canvas, origin, x=x, y=y, choice_id=choice_id):
-            tile = card_tile(version, poster.layout, choice_id, height)
-            canvas.alpha_composite(tile, (x - PAD - origin[0], y - PAD - origin[1]))
+            tile, core = card_tile(version, poster.layout, choice_id, height)
+            composite(canvas, tile, (x - PAD - origin[0], y - PAD - origin[1]), core)
 
         found.append(
             Part(
@@ -186,18 +186,62 @@ def _inset(element, pill_text):
 
 def card_tile(
     version: CatalogVersion, layout_id: str, choice_id: str, height: int | None = None
-) -> Image.Image:
-    """Return a choice's card on a transparent tile, PAD px larger than the card each side.
+) -> tuple[Image.Image, tuple[int, int, int, int] | None]:
+    """Return a choice's card on a transparent tile, PAD px larger than the card each side,
+    and a box of the tile where every pixel is opaque (see ``composite``), or None.
 
     Kept deflated (about 1/20 of the RGBA): inflating one takes ~0.15 ms, drawing it again
     3–4 ms, and a campaign's tiles in every layout and card height fit in the budget.
     """
     height = height or version.layouts[layout_id].slots.card.height
     key = (version.version, layout_id, choice_id, height) if version.version else None
-    packed = caches.CARD_TILES.get_or_make(
-        key, lambda: caches.pack(_draw_card_tile(version, layout_id, choice_id, height))
-    )
-    return caches.unpack(packed)
+
+    def draw():
+        tile = _draw_card_tile(version, layout_id, choice_id, height)
+        return caches.pack(tile), opaque_core(tile, version.layouts[layout_id].slots.card.radius)
+
+    packed, core = caches.CARD_TILES.get_or_make(key, draw)
+    return caches.unpack(packed), core
+
+
+def opaque_core(tile: Image.Image, radius: int) -> tuple[int, int, int, int] | None:
+    """Return a box of ``tile`` in which every pixel is opaque, or None if none is found.
+
+    A card is opaque inside its rounded corners: the box is its rectangle less the corners'
+    width at each side, checked pixel by pixel (a translucent card has none).
+    """
+    box = tile.getchannel("A").point(lambda a: 255 if a == 255 else 0).getbbox()
+    if box is None:
+        return None
+    left, top, right, bottom = box
+    alpha = tile.getchannel("A")
+    for inset in (radius, radius + 2 * PAD, radius + 4 * PAD):  # the edge's corner is wider
+        core = (left + inset, top, right - inset, bottom)
+        if core[2] - core[0] < 8 or core[3] - core[1] < 8:
+            return None
+        if alpha.crop(core).getextrema() == (255, 255):
+            return core
+    return None
+
+
+def composite(canvas: Image.Image, tile: Image.Image, at: tuple[int, int], core) -> None:
+    """``canvas.alpha_composite(tile, at)``, the same pixels, with the opaque ``core`` pasted.
+
+    Over an opaque source pixel alpha compositing gives that pixel exactly (Pillow's
+    AlphaComposite.c), so only the strips around the core need blending: a grid card's
+    composite takes a third of the time.
+    """
+    if core is None:
+        canvas.alpha_composite(tile, at)
+        return
+    x, y = at
+    left, top, right, bottom = core
+    width, height = tile.size
+    canvas.paste(tile.crop(core), (x + left, y + top))
+    for strip in ((0, 0, width, top), (0, bottom, width, height),
+                  (0, top, left, bottom), (right, top, width, bottom)):  # fmt: skip
+        if strip[2] > strip[0] and strip[3] > strip[1]:
+            canvas.alpha_composite(tile, (x + strip[0], y + strip[1]), strip)
 
 
 def _draw_card_tile(
