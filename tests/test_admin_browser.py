@@ -361,12 +361,10 @@ def test_add_a_choice_with_an_uploaded_icon(browser, console_server):
     assert page.locator(f"#f-upload option[value='{path}']").count() == 1
     page.select_option("#f-upload", path)
     assert page.locator("#f-icon").input_value() == path
-    source_has(page, f"  - id: shanghai-nanxiang-xiaolongbao\n    label: 来一笼南翔小笼包\n")
+    source_has(page, "  - id: shanghai-nanxiang-xiaolongbao\n    label: 来一笼南翔小笼包\n")
     source_has(page, f'icon: "{path}"')
     # The picked image shows beside the field and in the list.
-    page.wait_for_function(
-        "document.querySelector('#icon-preview img')?.naturalWidth === 96"
-    )
+    page.wait_for_function("document.querySelector('#icon-preview img')?.naturalWidth === 96")
     row = page.locator("#choice-list li.is-current")
     assert "来一笼南翔小笼包" in row.inner_text()
     assert row.locator("img").count() == 1

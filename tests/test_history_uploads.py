@@ -1,4 +1,4 @@
-"""The console's 版本历史 (diffs with icons, refusals, confirmation, 北京时间) and 图片库 (uploads)."""
+"""The console's 版本历史 (diffs with icons, refusals, confirmation, 北京时间) and 图片库."""
 
 from __future__ import annotations
 
@@ -65,12 +65,16 @@ def text(response) -> str:
 
 
 def alerts(response) -> list[str]:
-    found = re.findall(r'<p class="error" role="alert">([^<]*)</p>', response.get_data(as_text=True))
+    found = re.findall(
+        r'<p class="error" role="alert">([^<]*)</p>', response.get_data(as_text=True)
+    )
     return [html.unescape(message) for message in found]
 
 
 def flashes(response) -> list[str]:
-    found = re.findall(r'<p class="flash" role="status">([^<]*)</p>', response.get_data(as_text=True))
+    found = re.findall(
+        r'<p class="flash" role="status">([^<]*)</p>', response.get_data(as_text=True)
+    )
     return [html.unescape(message) for message in found]
 
 
@@ -273,7 +277,10 @@ def test_an_upload_never_replaces_another(staff_client, site):
     [message] = flashes(upload(staff_client, "生煎.png", second))
     two = path_in(message)
     assert two != one
-    assert f"注意：之前已经有一张同名但内容不同的图片（{one}），它没有被替换，两张都保留着。" in message
+    assert (
+        f"注意：之前已经有一张同名但内容不同的图片（{one}），它没有被替换，两张都保留着。"
+        in message
+    )
     assert site.store.upload(one) == first and site.store.upload(two) == second
 
 
@@ -309,10 +316,14 @@ def test_a_too_large_file_gets_a_message_in_the_console(staff_client, size, stat
     # The body is built here, in memory: the test client would spool it to a temporary file.
     boundary = "posterapp-test"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
-        f"{staff_client.token}\r\n--{boundary}\r\nContent-Disposition: form-data; "
-        'name="icon"; filename="大图.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
-    ).encode() + b"\xff" * size + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+            f"{staff_client.token}\r\n--{boundary}\r\nContent-Disposition: form-data; "
+            'name="icon"; filename="大图.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+        ).encode()
+        + b"\xff" * size
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     response = staff_client.post(
         "/admin/uploads", data=body, content_type=f"multipart/form-data; boundary={boundary}"
     )

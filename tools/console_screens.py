@@ -151,7 +151,9 @@ def prepare(browser, url: str) -> None:
         )
         page.click("form[enctype] button[type=submit]")
         page.wait_for_url("**/admin/uploads")
-        paths.append(page.locator(".flash").inner_text().split("icon: ")[1].split(" ")[0].rstrip("。"))
+        paths.append(
+            page.locator(".flash").inner_text().split("icon: ")[1].split(" ")[0].rstrip("。")
+        )
     publish_yaml(page, url, "label: 过早来碗热干面", "label: 过早就要热干面")
     page.goto(url + "/admin/catalog")
     checked(page)
@@ -213,7 +215,10 @@ def screens(browser, url: str, out: Path, size: str) -> None:
         shoot(page, out / f"editor-form-fields-{size}.png")
 
     # A problem, shown where it is: a label that is too long, then a YAML typo.
-    page.fill("#f-label", "来一笼皮薄汤多的南翔小笼包，蘸点香醋，配一碗鸡鸭血汤，再加两个生煎馒头，最后去城隍庙逛逛吃梨膏糖")
+    page.fill(
+        "#f-label",
+        "来一笼皮薄汤多的南翔小笼包，蘸点香醋，配一碗鸡鸭血汤，再加两个生煎馒头，最后去城隍庙逛逛吃梨膏糖",
+    )
     page.evaluate("document.getElementById('f-label').scrollIntoView({block: 'center'})")
     page.wait_for_timeout(200)
     shoot(page, out / f"editor-form-problem-{size}.png")
@@ -224,7 +229,9 @@ def screens(browser, url: str, out: Path, size: str) -> None:
     page.wait_for_load_state("networkidle")
     page.click("#tab-yaml")
     text = page.locator("#source").input_value()
-    page.locator("#source").fill(text.replace("label: 买一袋金陵大肉包", "label: 买一袋金陵大肉包\n    lable: 大肉包", 1))
+    page.locator("#source").fill(
+        text.replace("label: 买一袋金陵大肉包", "label: 买一袋金陵大肉包\n    lable: 大肉包", 1)
+    )
     page.wait_for_function("document.querySelectorAll('#check-problems li').length > 0")
     page.click("#check-problems li button")  # jumps to the line in the text box
     page.evaluate("document.getElementById('check').scrollIntoView({block: 'end'})")
@@ -259,7 +266,12 @@ def screens(browser, url: str, out: Path, size: str) -> None:
     with them.expect_navigation():
         them.click("#discard-button")
     checked(them)
-    publish_yaml(them, url, cake, "label: " + {"desktop": "来一块周氏梅花糕", "phone": "尝一块周氏梅花糕"}[size])
+    publish_yaml(
+        them,
+        url,
+        cake,
+        "label: " + {"desktop": "来一块周氏梅花糕", "phone": "尝一块周氏梅花糕"}[size],
+    )
     other.close()
     page.click("#publish-button")
     page.wait_for_selector("#conflict:not([hidden])")

@@ -11,11 +11,11 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 from .. import i18n
 from ..catalog import NATIONWIDE
 from ..errors import SelectionError
+from ..i18n import gettext as _
 from ..posters import time_budget
 from ..render import fonts
 from ..render.poster import render
 from ..selection import make_poster
-from ..i18n import gettext as _
 from ..versions import CatalogVersion
 from . import studio
 from .images import IMMUTABLE
