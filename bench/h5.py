@@ -59,7 +59,8 @@ def bench_preview(count: int) -> dict:
 
     data = tempfile.mkdtemp(prefix="posterapp-h5-")
     app = create_app({"TESTING": True, "DATABASE_URL": "", "REDIS_URL": "", "DATA_DIR": data,
-                      "PUBLIC_URL": "http://localhost"})  # fmt: skip
+                      "PUBLIC_URL": "http://localhost",
+                      "RATE_LIMIT_PREVIEWS": "100000 per minute"})  # fmt: skip
     client = app.test_client()
     version = app.extensions["posterapp"].active.version
     ids = [c.id for c in app.extensions["posterapp"].active.catalog.choices]
