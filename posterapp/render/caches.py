@@ -38,14 +38,14 @@ MB = 1024 * 1024
 BUDGETS = {
     # Deflated rows, ~25 KB per card band: the cheapest thing to keep (a hit skips drawing,
     # compositing and deflating), so the largest budget.
-    "bands": 64 * MB,
+    "bands": 60 * MB,
     # To draw a band that is new: 13–50 KB per choice and card height, deflated.
     "card_tiles": 32 * MB,
     "static_layers": 17 * MB,  # RGBA, 8.3 MB each: to make static rows, and for render()
     "static_rows": 19 * MB,  # unfiltered PNG rows, 6.2 MB each: what new bands start from
     "shape_masks": 4 * MB,
     "blank_cards": 4 * MB,
-    "emoji_tiles": 4 * MB,
+    "emoji_tiles": 8 * MB,  # in cards and in names: ~20 KB each
     "image_tiles": 4 * MB,
     "svg_tiles": 4 * MB,
     "keyvisuals": 4 * MB,  # only drawn into static layers, which are kept themselves
