@@ -352,29 +352,20 @@ def check(doc: yamldoc.Document, assets: Assets, parts: Parts) -> None:
     # Without a readable campaign the allowed domains are unknown: only https is checked.
     domains = [d.lower().strip(".") for d in campaign.link_domains] if campaign else None
     _check_unique(doc, "offers", {i: o.id for i, o in parts.offers.items()})
-    for i, offer in parts.offers.items():
-        _check_link(doc, ("offers", i, "link"), offer.link, domains)
-        if categories and offer.category not in categories:
-            doc.add(
-                ("offers", i, "category"),
-                _(
-                    "没有「%(value)s」这个分类；可用的分类：%(known)s",
-                    value=offer.category,
-                    known=", ".join(sorted(categories)),
-                ),
-            )
+    for key, entries in (("offers", parts.offers), ("choices", parts.choices)):
+        for i, entry in entries.items():
+            if entry.link:
+                _check_link(doc, (key, i, "link"), entry.link, domains)
+            if categories and entry.category not in categories:
+                doc.add(
+                    (key, i, "category"),
+                    _(
+                        "没有「%(value)s」这个分类；可用的分类：%(known)s",
+                        value=entry.category,
+                        known=", ".join(sorted(categories)),
+                    ),
+                )
     for i, choice in parts.choices.items():
-        if choice.link:
-            _check_link(doc, ("choices", i, "link"), choice.link, domains)
-        if categories and choice.category not in categories:
-            doc.add(
-                ("choices", i, "category"),
-                _(
-                    "没有「%(value)s」这个分类；可用的分类：%(known)s",
-                    value=choice.category,
-                    known=", ".join(sorted(categories)),
-                ),
-            )
         if choice.region not in regions:
             doc.add(
                 ("choices", i, "region"),

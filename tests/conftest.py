@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -146,11 +147,11 @@ POSTGRES = os.environ.get(
 REDIS = os.environ.get("POSTERAPP_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
 
-@pytest.fixture(scope="module")
-def database():
-    """A new, empty PostgreSQL database for this module; dropped afterwards."""
+@contextlib.contextmanager
+def postgres_database(prefix: str = "posterapp_test"):
+    """Make a new, empty PostgreSQL database; yield its URL; drop it afterwards."""
     admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    name = f"posterapp_test_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     try:
         with admin.connect() as db:
             db.exec_driver_sql(f'CREATE DATABASE "{name}"')
@@ -160,10 +161,19 @@ def database():
             "PostgreSQL",
             "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
         )
-    yield sa.make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as db:
-        db.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    try:
+        yield sa.make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as db:
+            db.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def database():
+    """A new, empty PostgreSQL database for this module; dropped afterwards."""
+    with postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -15,17 +15,15 @@ import re
 import secrets
 
 import pytest
-import sqlalchemy as sa
 from PIL import Image
 
 from posterapp import staff
 from posterapp.cli import main
 from posterapp.store import login_attempts, now
 
-from .conftest import TEST_CONFIG, BufferedClient, unavailable
+from .conftest import TEST_CONFIG, BufferedClient, postgres_database, unavailable
 from .servers import free_port
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS = "redis://127.0.0.1:6379/14"
 PASSWORD = "correct horse battery"
 ACCOUNTS = ("li.na", "wang.wei", "zhao.lei")
@@ -39,23 +37,8 @@ def database(request, tmp_path_factory):
     if request.param == "sqlite":
         yield ""
         return
-    import os
-
-    url = os.environ.get("POSTERAPP_TEST_POSTGRES", POSTGRES)
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"posterapp_hardening_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as db:
-            db.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError:
-        admin.dispose()
-        unavailable(
-            "PostgreSQL", "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-        )
-    yield sa.make_url(url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as db:
-        db.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    with postgres_database("posterapp_hardening") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
