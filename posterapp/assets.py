@@ -88,21 +88,20 @@ class Assets:
         if relative.startswith(UPLOADS):
             data = self.uploads(relative) if self.uploads else None
             if data is None:
-                raise AssetError(f"no uploaded image '{relative}'; upload it in the console first")
+                raise AssetError(f"还没有上传「{relative}」这张图，请先在后台「图片库」里上传")
             return data
         if relative.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", relative):
-            raise AssetError(f"{relative!r} must be a path inside assets/, like icons/noodles.png")
+            raise AssetError(f"「{relative}」要写成 assets/ 里面的路径，比如 icons/noodles.png")
         root = self.root.resolve()
         path = (root / relative).resolve()
         if not path.is_relative_to(root):
-            raise AssetError(f"{relative!r} points outside assets/; keep files inside assets/")
+            raise AssetError(f"「{relative}」指到了 assets/ 外面，请把文件放在 assets/ 里面")
         if not path.is_file():
-            raise AssetError(f"file assets/{relative} does not exist")
+            raise AssetError(f"找不到文件 assets/{relative}，请检查文件名和文件夹")
         size = path.stat().st_size
         if size > max_bytes:
             raise AssetError(
-                f"assets/{relative} is {size // 1024} KB; images may be at most "
-                f"{max_bytes // 1024} KB"
+                f"assets/{relative} 有 {size // 1024} KB，太大了：图片最大 {max_bytes // 1024} KB"
             )
         return path.read_bytes()
 
@@ -111,10 +110,10 @@ def check_icon(name: str, data: bytes) -> None:
     """Check that ``data`` is a small picture or a self-contained SVG; raise AssetError if not."""
     suffix = Path(name).suffix.lower()
     if suffix not in IMAGE_SUFFIXES:
-        raise AssetError(f"{name!r} must be a PNG, JPEG or WebP image (or an SVG drawing)")
+        raise AssetError(_not_a_picture(name))
     if len(data) > ICON_MAX_BYTES:
         raise AssetError(
-            f"{name} is {len(data) // 1024} KB; icons may be at most {ICON_MAX_BYTES // 1024} KB"
+            f"「{name}」有 {len(data) // 1024} KB，太大了：图标最大 {ICON_MAX_BYTES // 1024} KB"
         )
     if suffix == SVG_SUFFIX:
         check_svg(name, data)
@@ -131,27 +130,43 @@ def check_picture(name: str, data: bytes) -> None:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise AssetError(
-            f"{name} claims an enormous number of pixels; icons may have at most "
-            f"{ICON_MAX_PIXELS:,} pixels (1024×1024)"
-        ) from None
+        raise AssetError(_too_many_icon_pixels(name, "声称有极多像素")) from None
     except Exception as exc:  # noqa: BLE001 - any decoder failure means the same to staff
-        raise AssetError(f"{name} is not a readable image ({exc.__class__.__name__})") from None
+        raise AssetError(_unreadable(name, exc)) from None
     try:
         with image:
             width, height = image.size
             if width * height > ICON_MAX_PIXELS:
-                raise AssetError(
-                    f"{name} is {width}×{height} pixels; icons may have at most "
-                    f"{ICON_MAX_PIXELS:,} pixels (1024×1024)"
-                )
+                raise AssetError(_too_many_icon_pixels(name, f"是 {width}×{height} 像素"))
             if image.format not in {"PNG", "JPEG", "WEBP"}:
-                raise AssetError(f"{name} is a {image.format} file; use PNG, JPEG or WebP")
+                raise AssetError(_wrong_format(name, image.format))
             image.load()
     except AssetError:
         raise
     except Exception as exc:  # noqa: BLE001 - any decoder failure means the same to staff
-        raise AssetError(f"{name} is not a readable image ({exc.__class__.__name__})") from None
+        raise AssetError(_unreadable(name, exc)) from None
+
+
+# What staff read when an image cannot be used: the same words from every check.
+
+
+def _not_a_picture(name: str) -> str:
+    return f"「{name}」不是图片：图标要用 PNG、JPEG、WebP 图片或 SVG 图"
+
+
+def _unreadable(name: str, exc: Exception) -> str:
+    return (
+        f"「{name}」打不开，不是一张完整的图片（{exc.__class__.__name__}）；"
+        "请重新导出为 PNG、JPEG 或 WebP 再上传"
+    )
+
+
+def _wrong_format(name: str, found: str | None) -> str:
+    return f"「{name}」其实是 {found} 文件，请另存为 PNG、JPEG 或 WebP"
+
+
+def _too_many_icon_pixels(name: str, claimed: str) -> str:
+    return f"「{name}」{claimed}，太大了：图标最多 {ICON_MAX_PIXELS:,} 像素（1024×1024）"
 
 
 def check_svg(name: str, data: bytes) -> None:
@@ -306,7 +321,7 @@ def prepare_upload(filename: str, data: bytes) -> Upload:
     name = shown_name(filename)
     suffix = Path(name).suffix.lower()
     if suffix and suffix not in IMAGE_SUFFIXES:
-        raise AssetError(f"{name!r} must be a PNG, JPEG or WebP image (or an SVG drawing)")
+        raise AssetError(_not_a_picture(name))
     if len(data) > UPLOAD_MAX_BYTES:
         raise AssetError(too_large_message(len(data)))
     if suffix == SVG_SUFFIX:
@@ -316,7 +331,7 @@ def prepare_upload(filename: str, data: bytes) -> Upload:
     with image:
         width, height = image.size
         if image.format not in SUFFIX_OF_FORMAT:
-            raise AssetError(f"{name} is a {image.format} file; use PNG, JPEG or WebP")
+            raise AssetError(_wrong_format(name, image.format))
         turned = _orientation(image) not in (None, 1)
         small = len(data) <= ICON_MAX_BYTES and width * height <= ICON_MAX_PIXELS
         if small and not turned:
@@ -327,7 +342,7 @@ def prepare_upload(filename: str, data: bytes) -> Upload:
         try:
             data, suffix, size = _shrink(image)
         except Exception as exc:  # noqa: BLE001 - any decoder failure means the same to staff
-            raise AssetError(f"{name} is not a readable image ({exc.__class__.__name__})") from None
+            raise AssetError(_unreadable(name, exc)) from None
     check_picture(name, data)
     return Upload(name, data, upload_path(data, suffix), (width, height), size)
 
@@ -348,7 +363,7 @@ def _open_upload(name: str, data: bytes) -> Image.Image:
     except Image.DecompressionBombError:
         raise AssetError(_too_many_pixels(name, None)) from None
     except Exception as exc:  # noqa: BLE001 - any decoder failure means the same to staff
-        raise AssetError(f"{name} is not a readable image ({exc.__class__.__name__})") from None
+        raise AssetError(_unreadable(name, exc)) from None
     width, height = image.size
     if width * height > UPLOAD_MAX_PIXELS:
         image.close()

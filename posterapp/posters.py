@@ -115,7 +115,7 @@ class Studio:
         """Put an earlier publication's version live again (as a new publication)."""
         earlier = self.store.publication(publication_id)
         if earlier is None:
-            raise SelectionError(f"no publication #{publication_id}", field="publication")
+            raise SelectionError(f"没有第 {publication_id} 号发布记录", field="publication")
         live = self.store.live()
         if live is not None and live.version == earlier.version:
             raise Conflict(

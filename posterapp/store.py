@@ -15,6 +15,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import alembic.command
 import alembic.config
@@ -246,6 +247,7 @@ class _LastAdmin(Exception):
     """Raised inside a transaction to undo a change that would leave no enabled admin."""
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # times staff read are Beijing time
 EVENT_KINDS = ("created", "share_view", "scan", "referral")
 # Poster ids are 12 characters of Crockford's base32 (digits and upper-case letters without
 # I, L, O, U): 60 random bits, not sequential, not guessable. Upper case lets the scan URL
@@ -445,7 +447,7 @@ class Store:
     def load_version(self, version_id: str) -> CatalogVersion:
         """Return a stored version; raise VersionNotFound for unknown or damaged ones."""
         if not versions.is_version_id(version_id):
-            raise VersionNotFound(f"no catalog version '{version_id}'")
+            raise VersionNotFound(f"没有目录版本「{version_id}」")
         return _load_version(self.engine, version_id)
 
     def version_ids(self) -> list[str]:
@@ -615,11 +617,11 @@ class Store:
     def _conflict_message(self) -> str:
         live = self.live()
         if live is None:
-            return "the live catalog changed while you were editing; reload and try again"
+            return "你编辑的时候，线上的目录已经变了；请刷新页面，再把改动做一遍"
         return (
-            f"{live.who} published a new version ({live.version}) at "
-            f"{live.created_at:%Y-%m-%d %H:%M} while you were editing; reload to see it, "
-            "then make your change again"
+            f"你编辑的时候，{live.who} 在北京时间 "
+            f"{live.created_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 发布了新版本"
+            f"（{live.version}）；请刷新看看，再把你的改动做一遍"
         )
 
     def live(self) -> Publication | None:
@@ -964,7 +966,7 @@ def _load_version(engine: sa.Engine, version_id: str) -> CatalogVersion:
             sa.select(catalog_versions.c.manifest).where(catalog_versions.c.version == version_id)
         )
         if manifest is None:
-            raise VersionNotFound(f"no catalog version '{version_id}'")
+            raise VersionNotFound(f"没有目录版本「{version_id}」")
 
         def blob(sha: str) -> bytes:
             return db.scalar(sa.select(blobs.c.data).where(blobs.c.sha256 == sha))

@@ -229,9 +229,7 @@ def decode(version_id: str, manifest: bytes, blob: Callable[[str], bytes]) -> Ca
     manifest = bytes(manifest)
     found = _sha256(manifest)[:16]
     if found != version_id:
-        raise VersionNotFound(
-            f"catalog version '{version_id}' is damaged: its content hashes to '{found}'"
-        )
+        raise VersionNotFound(f"目录版本「{version_id}」已损坏：内容的校验值是「{found}」")
     data = json.loads(manifest)
     catalog = Catalog.model_validate(data["catalog"], strict=False)
     layouts = {k: Layout.model_validate(v, strict=False) for k, v in data["layouts"].items()}
@@ -240,6 +238,6 @@ def decode(version_id: str, manifest: bytes, blob: Callable[[str], bytes]) -> Ca
     for path, sha in data["assets"].items():
         content = blob(sha)
         if content is None or _sha256(content) != sha:
-            raise VersionNotFound(f"catalog version '{version_id}' is damaged: {path} is missing")
+            raise VersionNotFound(f"目录版本「{version_id}」已损坏：缺少图片 {path}")
         assets[path] = content
     return CatalogVersion(catalog, layouts, assets, version_id, themes)

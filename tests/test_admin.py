@@ -219,7 +219,7 @@ def test_a_stale_save_gets_a_conflict_and_overwrites_nothing(staff_client, site,
     )
     assert stale.status_code == 409
     html = stale.get_data(as_text=True)
-    assert f"{NAME} published a new version ({winner.version})" in html
+    assert f"{NAME} 在北京时间" in html and f"发布了新版本（{winner.version}）" in html
     assert "周末睡个懒觉" in html  # the stale edit is still in the editor, not lost
     assert site.store.live().id == winner.id
 
@@ -267,9 +267,9 @@ def png_claiming(width: int, height: int) -> bytes:
     "name, data, words",
     [
         ("bomb.png", png_claiming(30000, 30000), "声称有极多像素"),
-        ("big.png", b"\x89PNG" + b"0" * (600 * 1024), "not a readable image"),
-        ("notes.txt", b"hello", "must be a PNG, JPEG or WebP"),
-        ("fake.png", b"not an image at all", "not a readable image"),
+        ("big.png", b"\x89PNG" + b"0" * (600 * 1024), "打不开，不是一张完整的图片"),
+        ("notes.txt", b"hello", "图标要用 PNG、JPEG、WebP 图片或 SVG 图"),
+        ("fake.png", b"not an image at all", "打不开，不是一张完整的图片"),
     ],
 )
 def test_bad_icon_uploads_are_refused(staff_client, site, name, data, words):

@@ -86,7 +86,7 @@ def test_unknown_catalog_version_is_reported(runner, tmp_path):
         str(tmp_path / "x.png"),
     )
     assert result.exit_code == 1
-    assert "no catalog version '0123456789abcdef'" in result.output
+    assert "没有目录版本「0123456789abcdef」" in result.output
 
 
 @pytest.mark.parametrize(("flags", "themes"), [((), 1), (("--all-themes",), 2)])

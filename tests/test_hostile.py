@@ -909,12 +909,12 @@ BAD_UPLOADS = [
     pytest.param("bomb2.png", png_claiming(8_000, 8_000, True), "8000×8000 像素", id="bomb-pixels"),
     pytest.param("gif.png", other_format("GIF"), "GIF", id="gif-as-png"),
     pytest.param("bmp.png", other_format("BMP"), "BMP", id="bmp-as-png"),
-    pytest.param("svg.png", SVG, "not a readable image", id="svg-as-png"),
+    pytest.param("svg.png", SVG, "打不开，不是一张完整的图片", id="svg-as-png"),
     pytest.param("icon.svg", SVG, "含有 <script>", id="svg"),
-    pytest.param("page.png", b"<html><script>alert(1)</script>", "not a readable", id="html"),
-    pytest.param("empty.png", b"", "not a readable image", id="zero-bytes"),
-    pytest.param("cut.png", png(200, 200)[:80], "not a readable image", id="truncated"),
-    pytest.param("evil.png.html", png(), "PNG, JPEG or WebP", id="double-extension"),
+    pytest.param("page.png", b"<html><script>alert(1)</script>", "打不开", id="html"),
+    pytest.param("empty.png", b"", "打不开，不是一张完整的图片", id="zero-bytes"),
+    pytest.param("cut.png", png(200, 200)[:80], "打不开，不是一张完整的图片", id="truncated"),
+    pytest.param("evil.png.html", png(), "PNG、JPEG、WebP", id="double-extension"),
 ]
 
 

@@ -159,7 +159,7 @@ CATALOG_EDITS = [
         "    icon: icons/nope.png",
         "icons/nope.png",
         "choices[0].icon",
-        ["assets/icons/nope.png", "does not exist"],
+        ["assets/icons/nope.png", "找不到文件"],
         id="icon-missing",
     ),
     pytest.param(
@@ -167,7 +167,7 @@ CATALOG_EDITS = [
         "    icon: ../../etc/passwd.png",
         "passwd",
         "choices[0].icon",
-        ["'../../etc/passwd.png'", "outside assets"],
+        ["「../../etc/passwd.png」", "assets/ 外面"],
         id="icon-leaves-assets",
     ),
     pytest.param(
@@ -175,7 +175,7 @@ CATALOG_EDITS = [
         "    icon: /etc/passwd",
         "passwd",
         "choices[0].icon",
-        ["'/etc/passwd'", "inside assets"],
+        ["「/etc/passwd」", "assets/ 里面的路径"],
         id="icon-absolute",
     ),
     pytest.param(
@@ -304,15 +304,15 @@ def assets_copy(tmp_path) -> Path:
 @pytest.mark.parametrize(
     ("icon", "words"),
     [
-        pytest.param("heavy.png", ["assets/icons/heavy.png", "KB", "at most 512 KB"], id="bytes"),
-        pytest.param("huge.png", ["1100×1000 pixels", "1024×1024"], id="pixels"),
+        pytest.param("heavy.png", ["assets/icons/heavy.png", "KB", "最大 512 KB"], id="bytes"),
+        pytest.param("huge.png", ["1100×1000 像素", "1024×1024"], id="pixels"),
         pytest.param(
-            "fake.png", ["assets/icons/fake.png", "is not a readable image"], id="not-an-image"
+            "fake.png", ["assets/icons/fake.png", "打不开，不是一张完整的图片"], id="not-an-image"
         ),
         pytest.param(
-            "notes.txt", ["'assets/icons/notes.txt'", "PNG, JPEG or WebP"], id="not-a-picture-type"
+            "notes.txt", ["「assets/icons/notes.txt」", "PNG、JPEG、WebP"], id="not-a-picture-type"
         ),
-        pytest.param("escape.png", ["'icons/escape.png'", "outside assets"], id="symlink-out"),
+        pytest.param("escape.png", ["「icons/escape.png」", "assets/ 外面"], id="symlink-out"),
     ],
 )
 def test_bad_icon_file(catalog_problems, catalog_text, assets_copy, icon, words):

@@ -87,7 +87,7 @@ def test_an_icon_image_is_kept_with_its_version(tmp_path, write_catalog, catalog
 
 @pytest.mark.parametrize("bad", ["nope", "../../etc/passwd", "0123456789abcdef", "ABCDEF"])
 def test_unknown_or_malformed_versions_are_not_found(store, bad):
-    with pytest.raises(VersionNotFound, match="no catalog version"):
+    with pytest.raises(VersionNotFound, match="没有目录版本"):
         store.load_version(bad)
 
 
@@ -100,7 +100,7 @@ def test_a_tampered_stored_version_is_refused(store, default_version):
         manifest["catalog"]["choices"][0]["label"] = "被改过的标签"
         db.execute(table.update().where(row).values(manifest=json.dumps(manifest).encode()))
     _load_version.cache_clear()
-    with pytest.raises(VersionNotFound, match="damaged"):
+    with pytest.raises(VersionNotFound, match="已损坏"):
         store.load_version(default_version.version)
 
 
