@@ -6,6 +6,7 @@ and telling the person, in their language, what is wrong and what to do instead.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -30,6 +31,7 @@ MAX_CLUSTER_CODEPOINTS = 10  # the longest emoji sequence (👩🏽‍❤️‍�
 PICKS_MARGIN = 8
 
 
+@functools.lru_cache(maxsize=1024)  # the blocklist's words are folded on every request
 def fold(text: str) -> str:
     """Fold text for comparison: NFKC, case, spaces, and look-alike characters (⽣ → 生)."""
     text = unicodedata.normalize("NFKC", text).casefold().replace(" ", "")

@@ -23,9 +23,16 @@ import sqlalchemy as sa
 from .catalog import NATIONWIDE, Catalog
 from .errors import VersionNotFound
 from .experiments import Interval, bootstrap_mean, verdict, wilson
-from .store import Store, events, poster_choices, poster_variants, posters, service_clicks
+from .store import (
+    OFFER,
+    Store,
+    events,
+    poster_choices,
+    poster_variants,
+    posters,
+    service_clicks,
+)
 
-OFFER = "offer:"  # how service_clicks names a tap on an offer (web/go.py)
 OTHER = "other"
 OTHER_LABEL = "其他"
 NATIONWIDE_LABEL = "全国"

@@ -79,7 +79,9 @@ poster_variants = sa.Table(
     sa.Column("variant", sa.String(80), nullable=False),
 )
 
-# Taps on a poster's "去看看" links: which service each pick (or offer) led to.
+# Taps on a poster's "去看看" links: which service each pick (or offer) led to. A tap on an
+# offer is kept under "offer:<offer id>" in choice_id.
+OFFER = "offer:"
 service_clicks = sa.Table(
     "service_clicks",
     metadata,

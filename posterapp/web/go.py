@@ -13,8 +13,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from flask import Blueprint, abort, redirect
 
 from ..catalog import offers_for
+from ..store import OFFER
 from . import studio
-from .share import OFFER, find, today
+from .share import find, today
 
 bp = Blueprint("go", __name__)
 

@@ -28,7 +28,6 @@ SHARE_SCRIPT_WORDS = (
     N_("链接已复制"),
     N_("请长按上面的链接复制"),
 )
-OFFER = "offer:"  # offer taps are counted beside choices' (web/go.py), under "offer:<id>"
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # an offer's last day is a day in Beijing time
 
 
