@@ -24,7 +24,7 @@ API_BODY_LIMIT = 64 * 1024  # a poster request is a few hundred bytes
 UPLOAD_BODY_LIMIT = 10 * 1024 * 1024 + 256 * 1024
 BODY_LIMITS = (("/api/", API_BODY_LIMIT), ("/admin/uploads", UPLOAD_BODY_LIMIT))
 PICKER_FORM_LIMIT = 16 * 1024  # the picker's form: at most a dozen ids, a name, a city
-DRAIN_LIMIT = 1024 * 1024  # how much of a too-large chunked body is read to answer cleanly
+DRAIN_LIMIT = 4 * 1024 * 1024  # how much of a too-large body is read to answer it cleanly
 
 # C0 and C1 controls and DEL, except tab, line feed and carriage return (YAML and text areas).
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -60,19 +60,30 @@ def limit_body() -> None:
     limit = body_limit(request.path, request.method)
     if limit is not None:
         request.max_content_length = limit
-    if request.content_length is None and request.method in {"POST", "PUT", "PATCH"}:
+    maximum = request.max_content_length
+    length = request.content_length
+    if length is not None and maximum is not None and length > maximum:
+        _drain(length)
+        raise RequestEntityTooLarge()
+    if length is None and request.method in {"POST", "PUT", "PATCH"}:
         # Werkzeug stops reading a chunked body at the limit without saying so; reading it
         # here (it is kept for the route) and one byte more turns "cut short" into a 413.
         data = request.get_data(cache=True)
-        if len(data) >= (request.max_content_length or float("inf")):
-            # Read (and drop) a bounded rest first: a server that answers while the client is
-            # still sending resets the connection, and the 413 would never be seen.
-            rest = request.environ["wsgi.input"]
-            drained = 0
-            while drained < DRAIN_LIMIT and (chunk := rest.read(64 * 1024)):
-                drained += len(chunk)
-            if drained:
-                raise RequestEntityTooLarge()
+        if len(data) >= (maximum or float("inf")) and _drain(DRAIN_LIMIT):
+            raise RequestEntityTooLarge()
+
+
+def _drain(most: int) -> int:
+    """Read and drop what is left of the body, up to ``DRAIN_LIMIT``; return how much.
+
+    A server that answers while the client is still sending resets the connection, and the
+    client never sees the 413; a body too large even for that is cut off (the reset).
+    """
+    rest = request.environ["wsgi.input"]
+    drained = 0
+    while drained < min(most, DRAIN_LIMIT) and (chunk := rest.read(64 * 1024)):
+        drained += len(chunk)
+    return drained
 
 
 def refuse_control_characters() -> None:
