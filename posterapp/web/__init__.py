@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> None:
     site.ensure_published(Path(app.config["CATALOG"]))
     report_catalog_file(app, store, Path(app.config["CATALOG"]))
     app.extensions["posterapp"] = site
+    site.blocking = thread_pool_call() or site.blocking
     console = app.config["CONSOLE"]  # a bool: settings.load read the text
     if app.config["PRODUCTION"]:
         refuse_unsafe_production(app, store, console)
@@ -69,6 +71,20 @@ def init_app(app: Flask) -> None:
     if console:
         for blueprint in (auth.bp, editor.bp, numbers.bp, accounts.bp):
             app.register_blueprint(blueprint)
+
+
+def thread_pool_call():
+    """Under gevent's patches (gunicorn's gevent workers), return a way to run blocking I/O
+    in a thread of the hub's pool, the current greenlet waiting for it; else None."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_module_patched("threading"):
+        return None
+    from gevent import get_hub
+
+    def call(function, *args):
+        return get_hub().threadpool.apply(function, args)
+
+    return call
 
 
 def report_catalog_file(app: Flask, store: Store, path: Path) -> None:

@@ -2,8 +2,14 @@
 
 A cached image is only ever written for a stored poster and never changes, so serving it
 needs no routing, no database and no per-request extensions: this WSGI layer answers
-``GET /p/<id>.png`` straight from the cache file (with sendfile where the server has it) and
-hands every other request, and every cache miss, to the Flask app.
+``GET /p/<id>.png`` (and the share page's ``/p/<id>.webp``, and the card ``/c/<id>.png``)
+straight from the image cache, and hands every other request, and every cache miss, to the
+Flask app, which renders what is missing.
+
+The body goes out as one bytes object, not through ``wsgi.file_wrapper``: under gevent,
+gunicorn's "sendfile" is a loop of 8 KB reads and sends (gevent cannot use os.sendfile on
+its non-blocking sockets), about 25 system calls for a poster against two or three for one
+buffer, and reading a file the page cache holds costs microseconds.
 """
 
 from __future__ import annotations
@@ -14,7 +20,14 @@ import re
 from ..cache import ImageCache
 from .headers import IMAGE_HEADERS
 
-POSTER = re.compile(r"/p/([A-Za-z0-9_-]{12})\.png")
+IMAGE = re.compile(r"/([pc])/([A-Za-z0-9_-]{12})\.(png|webp)")
+# (path letter, extension) -> (cache key suffix, ETag suffix, media type); web/share.py
+# serves the same files (and renders the missing ones) with the same ETags.
+KINDS = {
+    ("p", "png"): ("", "", "image/png"),
+    ("p", "webp"): ("-light", ".light", "image/webp"),
+    ("c", "png"): ("-card", ".card", "image/png"),
+}
 YEAR = 365 * 24 * 3600
 # For what never changes once made: poster images, cards, a catalog version's icons.
 IMMUTABLE = f"public, max-age={YEAR}, immutable"
@@ -27,38 +40,38 @@ class CachedImages:
 
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD")
-        found = (
-            POSTER.fullmatch(environ.get("PATH_INFO", "")) if method in {"GET", "HEAD"} else None
-        )
-        path = self.cache.get(found.group(1)) if found else None
-        if path is None:
+        found = IMAGE.fullmatch(environ.get("PATH_INFO", "")) if method in {"GET", "HEAD"} else None
+        kind = found and KINDS.get((found.group(1), found.group(3)))
+        if not kind:
             return self.app(environ, start_response)
-        etag = f'"{found.group(1)}"'
-        headers = [
-            ("Cache-Control", IMMUTABLE),
-            ("ETag", etag),
-            *IMAGE_HEADERS,
-        ]
-        if matches(etag, environ.get("HTTP_IF_NONE_MATCH", "")):
+        poster_id = found.group(2)
+        key_suffix, etag_suffix, mimetype = kind
+        key = poster_id + key_suffix
+        etag = f'"{poster_id}{etag_suffix}"'
+        headers = [("Cache-Control", IMMUTABLE), ("ETag", etag), *IMAGE_HEADERS]
+        conditional = environ.get("HTTP_IF_NONE_MATCH")
+        if conditional and matches(etag, conditional):
+            if not os.path.isfile(self.cache.where(key)):
+                return self.app(environ, start_response)
             start_response("304 Not Modified", headers)
             return []
-        size = os.path.getsize(path)
-        headers += [("Content-Type", "image/png"), ("Content-Length", str(size))]
-        start_response("200 OK", headers)
         if method == "HEAD":
-            return []
-        file = open(path, "rb")  # noqa: SIM115 - the server closes it after sending
-        wrapper = environ.get("wsgi.file_wrapper")
-        return wrapper(file, 65536) if wrapper else _chunks(file)
+            try:
+                size = os.path.getsize(self.cache.where(key))
+            except OSError:
+                return self.app(environ, start_response)
+            body = b""
+        else:
+            body = self.cache.read(key)
+            if body is None:  # not rendered yet (or the cache was cleared): Flask makes it
+                return self.app(environ, start_response)
+            size = len(body)
+        headers += [("Content-Type", mimetype), ("Content-Length", str(size))]
+        start_response("200 OK", headers)
+        return [body] if body else []
 
 
 def matches(etag: str, if_none_match: str) -> bool:
     """Whether an If-None-Match header names this ETag (or is ``*``: any version will do)."""
     tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
     return etag in tags or "*" in tags
-
-
-def _chunks(file):
-    with file:
-        while chunk := file.read(65536):
-            yield chunk
