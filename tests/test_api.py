@@ -87,6 +87,50 @@ def test_images_are_immutable_and_answer_304(client):
     assert card.size == (1200, 630)
 
 
+def test_cached_images_are_sent_without_the_database(client, studio, monkeypatch):
+    made = make(client)
+    paths = {f"/p/{made['id']}.png": "image/png", f"/p/{made['id']}.webp": "image/webp",
+             f"/c/{made['id']}.png": "image/png"}  # fmt: skip
+    first = {path: client.get(path) for path in paths}  # renders the light one and the card
+
+    def no_database(poster_id):
+        raise AssertionError(f"{poster_id}: a cached image looked up its poster")
+
+    monkeypatch.setattr(studio.store, "get_poster", no_database)
+    for path, mimetype in paths.items():
+        again = client.get(path)
+        assert again.status_code == 200 and again.mimetype == mimetype
+        assert (
+            again.data == first[path].data and again.headers["ETag"] == first[path].headers["ETag"]
+        )
+        assert again.headers["Content-Length"] == str(len(again.data))
+        assert again.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert (
+            again.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+        )
+        assert again.headers["X-Content-Type-Options"] == "nosniff"
+        head = client.head(path)
+        assert head.status_code == 200 and head.data == b""
+        assert head.headers["Content-Length"] == str(len(again.data))
+        for tags in (again.headers["ETag"], f'"x", W/{again.headers["ETag"]}', "*"):
+            assert client.get(path, headers={"If-None-Match": tags}).status_code == 304
+        assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+    # Not cached: Flask answers, from the database (an unknown id is a 404 even for "*").
+    monkeypatch.undo()
+    unknown = "ZZZZZZZZZZZZ"
+    assert client.get(f"/p/{unknown}.png", headers={"If-None-Match": "*"}).status_code == 404
+    assert client.head(f"/c/{unknown}.png").status_code == 404
+
+
+def test_a_removed_cache_folder_is_made_again(studio):
+    folder = studio.cache.path("QQtest000001").parent
+    studio.cache.put("QQtest000001", b"one")
+    shutil.rmtree(folder)
+    assert studio.cache.put("QQtest000002", b"two").read_bytes() == b"two"
+    assert studio.cache.read("QQtest000001") is None
+    assert sorted(p.name for p in folder.iterdir()) == ["QQtest000002.png"]  # no .tmp- left
+
+
 def test_a_lost_image_cache_loses_nothing(client, studio):
     made = make(client, name="Lily")
     before = client.get(f"/p/{made['id']}.png").data
