@@ -36,7 +36,7 @@ def test_render_writes_a_poster_whose_qr_code_opens_the_url(runner, tmp_path):
         str(out),
     )
     assert result.exit_code == 0, result.output
-    assert "layout list, 3 picks" in result.output
+    assert f"海报画好了：{out}（1080×1920，排版 list，3 项，目录版本 " in result.output
     with Image.open(out) as image:
         assert image.format == "PNG" and image.size == (1080, 1920)
         assert [r.text for r in zxingcpp.read_barcodes(image)] == [url]
@@ -57,7 +57,7 @@ def test_render_with_an_earlier_version_reproduces_the_poster(
     first, second = tmp_path / "first.png", tmp_path / "second.png"
     args = ["--choices", "wuhan-hot-dry-noodles", "--url", "https://example.org/s/v"]
     result = invoke(runner, tmp_path, "render", *args, "-o", str(first))
-    version = re.search(r"catalog version ([0-9a-f]{16})", result.output).group(1)
+    version = re.search(r"目录版本 ([0-9a-f]{16})", result.output).group(1)
     edited = write_catalog(catalog_text.replace("label: 过早来碗热干面", "label: 热干面"))
     result = invoke(
         runner, tmp_path, "render", "--catalog", str(edited), *args, "-o", str(tmp_path / "new.png")
@@ -94,7 +94,7 @@ def test_sheet_shows_every_layout_at_feed_size(runner, tmp_path, flags, themes):
     out = tmp_path / "sheet.png"
     result = invoke(runner, tmp_path, "sheet", "-o", str(out), *flags)
     assert result.exit_code == 0, result.output
-    assert f"3 layouts × {themes} theme(s)" in result.output
+    assert f"样张画好了：{out}（3 种排版 × {themes} 个主题，目录版本 " in result.output
     with Image.open(out) as image:
         # hero 1 and 2 picks, list 3, 4 and 6, grid 7, 9 and 12: eight 270 px posters a row
         assert image.size[0] == 32 + 8 * (270 + 24) - 24 + 32
