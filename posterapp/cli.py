@@ -13,9 +13,10 @@ import click
 
 from . import catalog as catalog_module
 from . import layouts as layouts_module
-from .clickzh import Day, Group, Path as PathType, WholeNumber, option
 from . import settings, staff, stats, versions
 from .assets import Assets
+from .clickzh import Day, Group, WholeNumber, option
+from .clickzh import Path as PathType
 from .errors import Conflict, InvalidSource, PosterappError
 from .i18n import _, ngettext
 from .render import proof
@@ -333,7 +334,8 @@ def render(
     output.write_bytes(render_png(version, poster))
     click.echo(
         _(
-            "海报画好了：%(file)s（1080×1920，排版 %(layout)s，%(count)s 项，目录版本 %(version)s）",
+            "海报画好了：%(file)s（1080×1920，排版 %(layout)s，"
+            "%(count)s 项，目录版本 %(version)s）",
             file=output,
             layout=poster.layout,
             count=len(poster.picks),
@@ -440,11 +442,11 @@ def init_db(ctx: Context) -> None:
     elif change.before == change.after:
         done = _("已经是结构版本 %(after)s，不用改动", after=change.after)
     elif change.before is None:
-        done = _(
-            "这是有迁移记录之前建的，按首个正式版处理，已升级到 %(after)s", after=change.after
-        )
+        done = _("这是有迁移记录之前建的，按首个正式版处理，已升级到 %(after)s", after=change.after)
     else:
-        done = _("已从结构版本 %(before)s 升级到 %(after)s", before=change.before, after=change.after)
+        done = _(
+            "已从结构版本 %(before)s 升级到 %(after)s", before=change.before, after=change.after
+        )
     url = store.engine.url.render_as_string(hide_password=True)
     click.echo(_("数据库准备好了（%(done)s）：%(url)s", done=done, url=url))
 

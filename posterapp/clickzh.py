@@ -7,8 +7,8 @@ looks them up in the process-wide gettext domain chosen by LANGUAGE/LANG, which 
 server's shell rarely sets to Chinese; these subclasses say them whatever the environment.
 
 Help text is wrapped by terminal columns (a Chinese character takes two) and breaks
-between characters the way the posters do (no line starts with ，。）), where click's
-wrapper would only break at spaces.
+between words the way the posters do (no line starts with ，。）), where click's wrapper
+would only break at spaces and count a Chinese character as one column.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from .render.text import atoms
 
 def columns(text: str) -> int:
     """Return how many terminal columns ``text`` takes (Chinese characters take two)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return sum(2 if _wide(c) else 1 for c in text)
 
 
 def wrap(text: str, width: int) -> list[str]:
@@ -109,6 +109,8 @@ class HelpFormatter(click.HelpFormatter):
 
 
 class Context(click.Context):
+    """A click context whose help pages are written by :class:`HelpFormatter`."""
+
     formatter_class = HelpFormatter
 
 
@@ -227,15 +229,17 @@ def in_chinese(error: click.UsageError, ctx: click.Context | None) -> click.Usag
         )
     elif isinstance(error, click.MissingParameter):
         message = _("还少了%(what)s，补上再运行一次吧。", what=_name(error.param, ctx))
-    elif isinstance(error, click.BadParameter):
+    elif isinstance(error, click.BadParameter) and isinstance(error.param, click.Option):
         message = _("%(where)s：%(text)s", where=_name(error.param, ctx), text=error.message)
+    elif isinstance(error, click.BadParameter):  # an argument: the message names the value
+        message = error.message
     elif isinstance(error, click.NoSuchOption):
         message = _("没有 %(option)s 这个选项。", option=error.option_name) + _suggest(
             error.possibilities
         )
     elif isinstance(error, click.BadOptionUsage):
-        option = ctx.command.get_params(ctx) if ctx else []
-        flag = any(error.option_name in p.opts and getattr(p, "is_flag", False) for p in option)
+        params = ctx.command.get_params(ctx) if ctx else []
+        flag = any(error.option_name in p.opts and getattr(p, "is_flag", False) for p in params)
         message = (
             _("%(option)s 后面不用写值。", option=error.option_name)
             if flag
@@ -284,7 +288,7 @@ class Command(_InChinese, click.Command):
         rest = super().parse_args(ctx, args)
         if rest and not ctx.resilient_parsing:
             raise UsageRefused(
-                _("多写了 %(words)s，这条命令用不上，去掉再运行一次吧。", words=" ".join(rest)),
+                _("多写了「%(words)s」，这条命令用不上，去掉再运行一次吧。", words=" ".join(rest)),
                 ctx,
             )
         return rest
@@ -307,7 +311,7 @@ class Group(_InChinese, click.Group):
             raise
         except click.UsageError:  # click's "No such command"
             close = difflib.get_close_matches(args[0], self.list_commands(ctx))
-            message = _("没有 %(command)s 这个命令。", command=args[0]) + _suggest(close)
+            message = _("没有「%(command)s」这个命令。", command=args[0]) + _suggest(close)
             raise UsageRefused(message, ctx) from None
 
     def invoke(self, ctx: click.Context):
@@ -316,7 +320,9 @@ class Group(_InChinese, click.Group):
         except click.UsageError as error:
             if type(error) is click.UsageError and error.ctx is ctx:
                 # The one plain usage error a group raises itself: options but no command.
-                message = _("还没写要做什么：在 %(group)s 后面写上一个命令。", group=ctx.command_path)
+                message = _(
+                    "还没写要做什么：在 %(group)s 后面写上一个命令。", group=ctx.command_path
+                )
                 raise UsageRefused(message, ctx) from None
             raise in_chinese(error, ctx) from None
         except click.Abort:

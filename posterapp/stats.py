@@ -498,9 +498,7 @@ def to_text(figures: dict) -> str:
             lines.append(f"  {_pad(label, width)}  {n:>7,}  {bar}".rstrip())
 
     table(_("最多人选的选项"), [(c["label"], c["count"]) for c in figures["top_choices"]])
-    table(
-        _("常被一起选的"), [(" + ".join(p["labels"]), p["count"]) for p in figures["top_pairs"]]
-    )
+    table(_("常被一起选的"), [(" + ".join(p["labels"]), p["count"]) for p in figures["top_pairs"]])
     table(_("各分类被选的次数"), [(c["label"], c["count"]) for c in figures["by_category"]])
     table(_("各城市做出的海报"), [(c["label"], c["count"]) for c in figures["by_city"]])
     table(
@@ -508,13 +506,9 @@ def to_text(figures: dict) -> str:
         [(c["label"], c["count"]) for c in figures["by_choice_city"]],
     )
     table(_("传播漏斗"), [(f["label"], f["count"]) for f in figures["funnel"]])
-    table(
-        _("各选项的服务点击"), [(c["label"], c["count"]) for c in figures["clicks_by_choice"]]
-    )
+    table(_("各选项的服务点击"), [(c["label"], c["count"]) for c in figures["clicks_by_choice"]])
     table(_("每天的海报"), [(d["day"], d["posters"]) for d in figures["by_day"]])
-    table(
-        _("每小时的海报"), [(f"{h:02d}:00", n) for h, n in enumerate(figures["by_hour"])]
-    )
+    table(_("每小时的海报"), [(f"{h:02d}:00", n) for h, n in enumerate(figures["by_hour"])])
     return "\n".join(lines) + "\n"
 
 
