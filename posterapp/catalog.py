@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
@@ -75,6 +75,9 @@ Link = Annotated[str, AfterValidator(_link)]
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+M = TypeVar("M", bound=Model)
 
 
 class Rule(Model):
@@ -287,7 +290,7 @@ class Parts:
     def salvage(cls, data: dict) -> Parts:
         """Validate each part on its own and keep those that pass (their errors are known)."""
 
-        def items(key: str, model: type[Model]) -> dict[int, Model]:
+        def items(key: str, model: type[M]) -> dict[int, M]:
             raw = data.get(key)
             if not isinstance(raw, list):
                 return {}
@@ -313,7 +316,7 @@ class Parts:
         )
 
 
-def _quietly(model: type[Model], value) -> Model | None:
+def _quietly(model: type[M], value: object) -> M | None:
     try:
         return model.model_validate(value)
     except ValidationError:

@@ -7,7 +7,9 @@ import functools
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -15,20 +17,21 @@ from . import catalog as catalog_module
 from . import layouts as layouts_module
 from . import settings, staff, stats, versions
 from .assets import Assets
-from .errors import Conflict, InvalidSource, PosterappError
+from .catalog import Catalog
+from .errors import Conflict, InvalidSource, PosterappError, Problem
 from .i18n import _, ngettext
 from .render import proof
 from .render.poster import render_png
 from .render.sheet import sheet as render_sheet
 from .selection import make_poster
-from .store import Store
+from .store import Publication, Store
 
 DEFAULT_URL = "http://localhost:8000/"
 
 
 class Context:
     def __init__(self, assets: Path, data_dir: Path, values: settings.Settings):
-        self.assets = assets
+        self.assets = Assets(assets)
         self.data_dir = data_dir
         self.settings = values
 
@@ -80,16 +83,22 @@ def main(ctx: click.Context, assets: Path | None, data_dir: Path | None) -> None
     ctx.obj = Context(assets or values.ASSETS_DIR, data_dir or values.DATA_DIR, values)
 
 
+def _default_catalog() -> Path:
+    context = click.get_current_context().find_object(Context)
+    assert context is not None, "every command runs under main(), which makes the Context"
+    return context.settings.CATALOG
+
+
 catalog_option = click.option(
     "--catalog",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=lambda: click.get_current_context().find_object(Context).settings.CATALOG,
+    default=_default_catalog,
     show_default="POSTERAPP_CATALOG or choices/default.yaml",
     help="catalog YAML to use",
 )
 
 
-def _fail(error: PosterappError) -> None:
+def _fail(error: PosterappError) -> NoReturn:
     click.echo(f"error: {error.message}", err=True)
     sys.exit(1)
 
@@ -113,7 +122,7 @@ def validate(ctx: Context, files: tuple[Path, ...]) -> None:
     sys.exit(1 if failed else 0)
 
 
-def _echo_problems(path: Path, problems) -> None:
+def _echo_problems(path: Path, problems: list[Problem]) -> None:
     """Print problems the way the console shows them: line, what it belongs to, what to do."""
     count = len(problems)
     click.echo(
@@ -136,7 +145,7 @@ def _echo_problems(path: Path, problems) -> None:
         )
 
 
-def _echo_warnings(path: Path, warnings) -> None:
+def _echo_warnings(path: Path, warnings: list[Problem]) -> None:
     for warning in warnings:
         where = warning.where
         text = (
@@ -149,10 +158,10 @@ def _echo_warnings(path: Path, warnings) -> None:
 
 def _validate_one(ctx: Context, path: Path) -> str:
     if path.resolve().parent.name == "layouts":
-        layout, doc = layouts_module.parse(path.read_bytes(), str(path), Assets(ctx.assets))
+        layout, doc = layouts_module.parse(path.read_bytes(), str(path), ctx.assets)
         if layout is not None and not doc.problems:
             proof.check_layout(layout, doc)
-        if doc.problems:
+        if doc.problems or layout is None:  # no layout without a problem that says why
             raise InvalidSource(doc.problems)
         return _(
             "排版 %(id)s（%(label)s），%(low)s–%(high)s 项",
@@ -162,7 +171,7 @@ def _validate_one(ctx: Context, path: Path) -> str:
             high=layout.max_picks,
         )
     version = versions.load_sources(path, ctx.assets)  # checking stores nothing
-    _echo_warnings(path, catalog_module.warnings(path.read_text("utf-8"), None, Assets(ctx.assets)))
+    _echo_warnings(path, catalog_module.warnings(path.read_text("utf-8"), None, ctx.assets))
     for warning in proof.break_warnings(version.catalog, version.layouts):
         click.echo(f"提醒 {path}: {warning}")
     return _summary(version)
@@ -205,7 +214,7 @@ def publish(ctx: Context, file: Path, who: str | None, base: int | None) -> None
     except UnicodeDecodeError:
         _refuse(_("%(file)s 不是 UTF-8 编码的文本，请另存为 UTF-8 再发布", file=file))
     text = text.replace("\r\n", "\n")
-    assets = Assets(ctx.assets, uploads=store.upload)
+    assets = Assets(ctx.assets.root, uploads=store.upload)
     try:
         version = versions.load_text(text, str(file), assets)
     except InvalidSource as error:
@@ -245,12 +254,12 @@ def publish(ctx: Context, file: Path, who: str | None, base: int | None) -> None
     )
 
 
-def _refuse(message: str) -> None:
+def _refuse(message: str) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(1)
 
 
-def _live_catalog(store: Store, live):
+def _live_catalog(store: Store, live: Publication | None) -> Catalog | None:
     if live is None:
         return None
     try:
@@ -380,7 +389,7 @@ def admin() -> None:
     """Manage staff accounts of the campaign console (/admin): add, roles, disable, remove …"""
 
 
-def _admin_fail(message: str) -> None:
+def _admin_fail(message: str) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(1)
 
@@ -399,7 +408,7 @@ def _new_password() -> str:
     return sys.stdin.readline().rstrip("\n")
 
 
-def _account_change(change, *args) -> None:
+def _account_change(change: Callable[..., object], *args: object) -> None:
     """Run a change from posterapp.staff; say its refusal in plain words and exit 1."""
     try:
         change(*args, by=_by())
@@ -506,7 +515,7 @@ def unlock(ctx: Context, name: str) -> None:
     help="delete what happened before this day (Asia/Shanghai), like 2026-01-01",
 )
 @click.pass_obj
-def purge(ctx: Context, before) -> None:
+def purge(ctx: Context, before: dt.datetime) -> None:
     """Delete old events, service clicks, sign-ins and audit entries (posters stay)."""
     shanghai = dt.timezone(dt.timedelta(hours=8))
     moment = before.replace(tzinfo=shanghai)

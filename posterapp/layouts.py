@@ -332,7 +332,7 @@ def check(layout: Layout, doc: yamldoc.Document, assets: Assets) -> None:
     _check_cards(layout, doc)
     # The panel holds the call to action: what is inside it may not stick out of it.
     if layout.panel is not None:
-        inside_panel = [k for k in ("qr", "cta", "cta_hint", "brand") if k in boxes]
+        inside_panel: list[str] = [k for k in ("qr", "cta", "cta_hint", "brand") if k in boxes]
         if layout.arrow is not None:
             boxes["arrow"] = layout.arrow
             inside_panel.append("arrow")
@@ -350,7 +350,9 @@ def check(layout: Layout, doc: yamldoc.Document, assets: Assets) -> None:
             if _overlap(boxes[a], boxes[b]):
                 doc.add((b,), _("%(b)s 和 %(a)s 重叠了：移开其中一个", b=b, a=a))
     # Decoration lives where content never goes.
-    decorations = [(("shapes", i, "box"), shape.box) for i, shape in enumerate(layout.shapes)]
+    decorations: list[tuple[yamldoc.Path, Box]] = [
+        (("shapes", i, "box"), shape.box) for i, shape in enumerate(layout.shapes)
+    ]
     if layout.keyvisual is not None:
         decorations.append((("keyvisual",), layout.keyvisual))
     for path, box in decorations:

@@ -81,11 +81,15 @@ class Studio:
         """
         now_ = time.monotonic()
         if self._live is None or now_ - self._live[0] > LIVE_CHECK_SECONDS:
-            live = self.store.live()
-            if live is None:
-                raise RuntimeError("no catalog has been published; start the app once to do so")
-            self._live = (now_, self.store.load_version(live.version))
+            self._live = (now_, self.store.load_version(self.live_publication().version))
         return self._live[1]
+
+    def live_publication(self) -> Publication:
+        """Return the live publication: there is one from the app's first start on."""
+        live = self.store.live()
+        if live is None:
+            raise RuntimeError("no catalog has been published; start the app once to do so")
+        return live
 
     def ensure_published(self, catalog_path: Path) -> None:
         """Publish the catalog file if nothing is live yet (the first start of a new database)."""
@@ -186,7 +190,7 @@ class Studio:
             ref=ref,
             created_at=now(),
             city=city or None,
-            variant=f"{experiment.id}:{variant.id}" if variant else None,
+            variant=f"{experiment.id}:{variant.id}" if experiment and variant else None,
         )
         # Render before storing: a poster that is acknowledged can always be drawn.
         started = time.perf_counter()

@@ -220,7 +220,9 @@ class SchemaChange:
 def _head_revision() -> str:
     config = alembic.config.Config()
     config.set_main_option("script_location", MIGRATIONS)
-    return ScriptDirectory.from_config(config).get_current_head()
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None, f"the package ships its migrations ({MIGRATIONS})"
+    return head
 
 
 @dataclass(frozen=True)
@@ -571,7 +573,7 @@ class Store:
         if poster_id is not None:
             query = query.where(events.c.poster_id == poster_id)
         with self.engine.connect() as db:
-            found = dict(db.execute(query).all())
+            found: dict[str, int] = dict(db.execute(query).all())
         return {kind: found.get(kind, 0) for kind in EVENT_KINDS}
 
     # Publishing ---------------------------------------------------------------------------
@@ -595,12 +597,14 @@ class Store:
         try:
             with self.engine.begin() as db:
                 # Writing first takes the write lock before anything is read (SQLite too).
-                new_id = db.execute(
+                key = db.execute(
                     publications.insert().values(
                         version=version.version, source=source, kind=kind, who=who,
                         created_at=created,
                     )
-                ).inserted_primary_key[0]  # fmt: skip
+                ).inserted_primary_key  # fmt: skip
+                assert key is not None, "a single-row INSERT has a primary key"
+                new_id = key[0]
                 if base is None:
                     db.execute(active_catalog.insert().values(slot=LIVE, publication_id=new_id))
                 else:
@@ -679,7 +683,7 @@ class Store:
 
     def user_count(self) -> int:
         with self.engine.connect() as db:
-            return db.scalar(sa.select(sa.func.count()).select_from(users))
+            return db.execute(sa.select(sa.func.count()).select_from(users)).scalar_one()
 
     def record_login(self, name: str, client: str, succeeded: bool) -> None:
         with self.engine.begin() as db:
@@ -970,7 +974,7 @@ def _load_version(engine: sa.Engine, version_id: str) -> CatalogVersion:
         if manifest is None:
             raise VersionNotFound(f"没有目录版本「{version_id}」")
 
-        def blob(sha: str) -> bytes:
+        def blob(sha: str) -> bytes | None:
             return db.scalar(sa.select(blobs.c.data).where(blobs.c.sha256 == sha))
 
         return versions.decode(version_id, manifest, blob)

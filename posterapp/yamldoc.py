@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pydantic
+import pydantic_core
 import yaml
 
 from .errors import Problem
@@ -127,15 +128,16 @@ def parse(text: str | bytes, file: str) -> Document:
         # deep tree recurses once per level).
         depth = 0
         for event in yaml.parse(text, Loader=LOADER):
+            line = event.start_mark.line + 1 if event.start_mark else 0  # parsed text has marks
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 doc.at_line(
-                    event.start_mark.line + 1,
+                    line,
                     _("不能用 & 和 * 引用别处的内容，请把值完整写出来"),
                 )
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > RECURSION_GUARD:
-                    doc.at_line(event.start_mark.line + 1, nested_message())
+                    doc.at_line(line, nested_message())
                     return doc
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
@@ -296,7 +298,7 @@ def validate(doc: Document, model: type[pydantic.BaseModel], context: dict | Non
         return None
 
 
-def explain(error: dict, model: type[pydantic.BaseModel], loc: Path) -> str:
+def explain(error: pydantic_core.ErrorDetails, model: type[pydantic.BaseModel], loc: Path) -> str:
     """Say in plain words what is wrong with one value, and what is allowed."""
     kind, value = error["type"], error.get("input")
     ctx = error.get("ctx") or {}
@@ -457,16 +459,16 @@ def subject(text: str, line: int, path: Path = ()) -> str:
 
 def _item_label(lines: list[str], index: int) -> str:
     """Return the label of the list item around ``lines[index]``, if it has one."""
-    start = None
+    start, item = None, None
     for i in range(index, -1, -1):
         if SECTION.match(lines[i]):
             break
-        if ITEM.match(lines[i]):
+        if item := ITEM.match(lines[i]):
             start = i
             break
-    if start is None:
+    if start is None or item is None:
         return ""
-    indent = len(ITEM.match(lines[start]).group(1))
+    indent = len(item.group(1))
     found_id = ""
     for i in range(start, len(lines)):
         if i > start and (

@@ -291,6 +291,7 @@ def background(version: CatalogVersion, layout: Layout) -> Image.Image:
         with Image.open(io.BytesIO(version.asset(spec.image))) as image:
             return image.convert("RGBA").resize(size, Image.Resampling.LANCZOS)
     gradient = spec.gradient
+    assert gradient is not None, "a Background holds exactly one of color, image, gradient"
     return _gradient(size, gradient.top, gradient.bottom, gradient.direction)
 
 

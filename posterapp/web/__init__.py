@@ -63,7 +63,8 @@ def init_app(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.extensions["posterapp.csrf"] = CSRFProtect(app)
     limits.init_app(app, {"api": api.bp, "picker": picker.bp, "auth": auth.bp})
-    app.wsgi_app = CachedImages(app.wsgi_app, site.cache)
+    # Flask's documented way to add WSGI middleware; its hints call wsgi_app a method.
+    app.wsgi_app = CachedImages(app.wsgi_app, site.cache)  # type: ignore[method-assign]
     for blueprint in (picker.bp, share.bp, go.bp, api.bp, ops.bp):
         app.register_blueprint(blueprint)
     if console:

@@ -100,7 +100,7 @@ def preview_data_uri(version, poster: Poster) -> str:
 @bp.get("/catalog")
 def edit():
     site = studio()
-    live = site.store.live()
+    live = site.live_publication()
     draft = site.store.draft(g.staff)
     return render_template(
         "admin/editor.html",
@@ -123,7 +123,7 @@ def draft_get():
 
     site = studio()
     draft = site.store.draft(g.staff)
-    live = site.store.live()
+    live = site.live_publication()
     return jsonify(
         {
             "draft": (
@@ -159,7 +159,7 @@ def draft_save():
 def draft_discard():
     """Throw the draft away and start again from the live catalog."""
     studio().store.discard_draft(g.staff)
-    live = studio().store.live()
+    live = studio().live_publication()
     return jsonify({"ok": True, "source": live.source, "base": live.id})
 
 
@@ -254,7 +254,7 @@ def publish_api():
 def conflict(base: int, source: str) -> dict:
     """Describe a stale publish: who published since, and the 3-way merge of the edits."""
     store = studio().store
-    live = store.live()
+    live = studio().live_publication()
     earlier = store.publication(base)
     merged = merge(earlier.source if earlier else "", source, live.source)
     when = live.created_at.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
@@ -378,7 +378,7 @@ def version_changes(store, before: str | None, after: str) -> dict:
     icons, shown = [], set()
     for choice in new.get("catalog", {}).get("choices", []):
         earlier = old_choices.get(choice["id"])
-        if earlier is None:
+        if earlier is None or before is None:  # a new choice (all are, with no earlier version)
             continue
         was, now_ = earlier.get("icon"), choice.get("icon")
         if was == now_ and old_assets.get(was) == new_assets.get(now_):
@@ -559,7 +559,7 @@ def upload():
         )
         return redirect(url_for("editor.uploads"))
     shrunk = ""
-    if prepared.original_size:
+    if prepared.original_size and prepared.size:
         (w0, h0), (w1, h1) = prepared.original_size, prepared.size
         shrunk = f"原图 {w0}×{h0}，已缩小到 {w1}×{h1}。"
     same_name = ""

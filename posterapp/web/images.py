@@ -31,7 +31,7 @@ class CachedImages:
             POSTER.fullmatch(environ.get("PATH_INFO", "")) if method in {"GET", "HEAD"} else None
         )
         path = self.cache.get(found.group(1)) if found else None
-        if path is None:
+        if found is None or path is None:
             return self.app(environ, start_response)
         etag = f'"{found.group(1)}"'
         headers = [
