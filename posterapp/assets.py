@@ -214,7 +214,7 @@ class _SvgReader:
     def refuse(self, what: str) -> None:
         raise AssetError(f"{self.name} {what}；SVG 图标里不能有这些，请删掉后再上传")
 
-    def doctype(self, *_args) -> None:
+    def doctype(self, *_args: object) -> None:
         self.refuse("含有 DOCTYPE 或实体声明（<!DOCTYPE>、<!ENTITY>）")
 
     def instruction(self, target: str, _data: str) -> None:

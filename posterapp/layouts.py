@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
@@ -57,7 +57,7 @@ class TextStyle(Model):
         return self.min_size or self.size
 
     @model_validator(mode="after")
-    def _sizes(self):
+    def _sizes(self) -> Self:
         if self.min_size is not None and self.min_size > self.size:
             raise ValueError(
                 _("min_size（%(low)s）比 size（%(size)s）还大", low=self.min_size, size=self.size)
@@ -87,7 +87,7 @@ class Background(Model):
     image: Text | None = None
 
     @model_validator(mode="after")
-    def _one(self):
+    def _one(self) -> Self:
         given = [k for k in ("color", "gradient", "image") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
@@ -361,11 +361,13 @@ def check(layout: Layout, doc: yamldoc.Document, assets: Assets) -> None:
                 doc.add(path, _("这个装饰盖住了 %(name)s：装饰不能压在内容上", name=name))
 
 
-def _outside(box, width: int, height: int) -> str:
+def _outside(box: Box, width: int, height: int) -> str:
     return _("框 %(box)s 超出了 %(w)s×%(h)s 的范围", box=list(box), w=width, h=height)
 
 
-def _check_text_box(doc, path, style: TextStyle, width: int, height: int) -> None:
+def _check_text_box(
+    doc: yamldoc.Document, path: yamldoc.Path, style: TextStyle, width: int, height: int
+) -> None:
     if not _inside(style.box, width, height):
         doc.add((*path, "box"), _outside(style.box, width, height))
     need = math.ceil(style.smallest * style.line_height)

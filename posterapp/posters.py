@@ -10,8 +10,11 @@ from __future__ import annotations
 import contextlib
 import signal
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+from typing import NoReturn
 
 from . import metrics, versions
 from .assets import Assets
@@ -28,7 +31,7 @@ from .versions import CatalogVersion
 
 
 @contextlib.contextmanager
-def time_budget(seconds: float):
+def time_budget(seconds: float) -> Iterator[None]:
     """Raise Unavailable if the block runs longer than ``seconds`` (main thread, Unix only).
 
     A render that hangs would hold a worker until gunicorn kills it; this gives the person
@@ -38,7 +41,7 @@ def time_budget(seconds: float):
         yield
         return
 
-    def expire(signum, frame):
+    def expire(signum: int, frame: FrameType | None) -> NoReturn:
         raise Unavailable(_("海报做得有点慢，请稍等几秒再试"))
 
     # Only the main thread can take signals. Ask signal.signal rather than threading: under
@@ -144,7 +147,7 @@ class Studio:
 
     def create(
         self,
-        picks,
+        picks: object,
         name: str | None = None,
         layout: str | None = None,
         ref: str | None = None,

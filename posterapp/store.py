@@ -13,8 +13,11 @@ import functools
 import hashlib
 import json
 import secrets
+import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import alembic.command
@@ -382,7 +385,7 @@ class Store:
         return SchemaChange(found, head)
 
     @contextlib.contextmanager
-    def _migration_lock(self):
+    def _migration_lock(self) -> Iterator[sa.Connection]:
         """Yield a connection in a transaction that only one process at a time holds."""
         if self.engine.dialect.name == "postgresql":
             with self.engine.begin() as db:
@@ -442,7 +445,7 @@ class Store:
             )
         return version.version
 
-    def _insert_new(self, table: sa.Table):
+    def _insert_new(self, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
         """Return an INSERT that does nothing when the primary key is already there."""
         if self.engine.dialect.name == "postgresql":
             return postgresql.insert(table).on_conflict_do_nothing()
@@ -838,7 +841,7 @@ class Store:
             rows = db.execute(sa.select(users).order_by(users.c.name)).all()
         return [_account(row) for row in rows]
 
-    def change_account(self, name: str, *, remove: bool = False, **values) -> str:
+    def change_account(self, name: str, *, remove: bool = False, **values: object) -> str:
         """Change (or remove) an account and end all its sessions, keeping an enabled admin.
 
         Return "ok", "missing" (no such account) or "last_admin" (refused and undone: no
@@ -943,7 +946,7 @@ class Store:
             db.execute(drafts.delete().where(drafts.c.account == account))
 
 
-def _account(row) -> Account:
+def _account(row: sa.Row[Any]) -> Account:
     last = row.last_sign_in_at
     return Account(
         row.name, row.role, bool(row.disabled), _utc(row.created_at), _utc(last) if last else None
@@ -955,7 +958,7 @@ def _key(text: str) -> str:
     return text.replace("\x00", "\ufffd")[:64]
 
 
-def _publication(row) -> Publication:
+def _publication(row: sa.Row[Any]) -> Publication:
     return Publication(row.id, row.version, row.source, row.kind, row.who, _utc(row.created_at))
 
 
@@ -980,13 +983,13 @@ def _load_version(engine: sa.Engine, version_id: str) -> CatalogVersion:
         return versions.decode(version_id, manifest, blob)
 
 
-def _sqlite_autocommit_driver(connection, record) -> None:
+def _sqlite_autocommit_driver(connection: sqlite3.Connection, record: object) -> None:
     """Leave transactions to SQLAlchemy's BEGIN (the driver would not wrap DDL in one)."""
     connection.isolation_level = None
     _sqlite_pragmas(connection, record)
 
 
-def _sqlite_pragmas(connection, _record) -> None:
+def _sqlite_pragmas(connection: sqlite3.Connection, _record: object) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pydantic
 import pydantic_core
@@ -285,7 +285,10 @@ def _walk(doc: Document, node: yaml.Node, path: Path, depth: int) -> None:
             _walk(doc, item, (*path, index), depth + 1)
 
 
-def validate(doc: Document, model: type[pydantic.BaseModel], context: dict | None = None):
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def validate(doc: Document, model: type[M], context: dict | None = None) -> M | None:
     """Build ``model`` from the document; translate every validation error into a Problem."""
     if doc.data is None:
         return None
