@@ -128,16 +128,15 @@ def parse(text: str | bytes, file: str) -> Document:
         # deep tree recurses once per level).
         depth = 0
         for event in yaml.parse(text, Loader=LOADER):
-            line = event.start_mark.line + 1 if event.start_mark else 0  # parsed text has marks
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 doc.at_line(
-                    line,
+                    _line(event),
                     _("不能用 & 和 * 引用别处的内容，请把值完整写出来"),
                 )
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > RECURSION_GUARD:
-                    doc.at_line(line, nested_message())
+                    doc.at_line(_line(event), nested_message())
                     return doc
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
@@ -164,6 +163,11 @@ def parse(text: str | bytes, file: str) -> Document:
         except ValueError:  # e.g. an integer with thousands of digits
             doc.problems.append(Problem(file, 0, "", _("有一个值读不出来（数字太长了？）")))
     return doc
+
+
+def _line(event: yaml.Event) -> int:
+    """Return the line an event starts on, from 1 (parsed text always has its marks)."""
+    return event.start_mark.line + 1 if event.start_mark else 0
 
 
 def nested_message() -> str:

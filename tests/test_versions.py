@@ -29,7 +29,7 @@ def test_version_is_derived_from_content(write_catalog, catalog_text, default_ve
     assert comment_only.version == default_version.version, "comments are not content"
     edited = versions.load_sources(
         write_catalog(catalog_text.replace("label: 过早来碗热干面", "label: 过早吃碗热干面")),
-        ASSETS,
+        Assets(ASSETS),
     )
     assert edited.version != default_version.version
     assert len(edited.version) == 16
@@ -46,7 +46,7 @@ def test_a_catalog_edit_leaves_an_old_poster_pixel_identical(tmp_path, write_cat
     # Staff edit the label of a picked choice and publish the catalog again.
     after = versions.load_sources(
         write_catalog(catalog_text.replace("label: 过早来碗热干面", "label: 过早吃碗热干面")),
-        ASSETS,
+        Assets(ASSETS),
     )
     store.save_version(after)
     assert render_png(after, make_poster(after, PICKS, "小满", URL)) != original
