@@ -13,17 +13,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import metrics, versions
+from . import metrics, urls, versions
 from .assets import Assets
 from .cache import ImageCache
 from .errors import Conflict, SelectionError, Unavailable
 from .experiments import assign
 from .i18n import _
+from .model import is_poster_id, new_poster_id
 from .render.card import render_card_png
 from .render.poster import render_png
-from .render.qr import upper_case_host
 from .selection import make_poster
-from .store import PosterRecord, Publication, Store, is_poster_id, new_poster_id, now
+from .store import PosterRecord, Publication, Store, now
 from .versions import CatalogVersion
 
 
@@ -127,16 +127,12 @@ class Studio:
         return publication
 
     def url(self, path: str) -> str:
-        """Return the absolute URL of ``path`` on the public address."""
-        return self.public_url.rstrip("/") + path
+        """Return the absolute URL of ``path`` (one of ``posterapp.urls``) on the public address."""
+        return urls.absolute(self.public_url, path)
 
     def scan_url(self, poster_id: str) -> str:
-        """Return what a new poster's QR code opens: ``https://HOST/Q/ID``, upper case after ``://``.
-
-        Host, ``/Q/`` and the (upper-case) id are all in the QR alphanumeric set, so a
-        40-character production host still fits a version 4 code at error correction Q.
-        """
-        return upper_case_host(self.url(f"/Q/{poster_id}"))
+        """Return what a new poster's QR code opens (see ``urls.scan_url``)."""
+        return urls.scan_url(self.public_url, poster_id)
 
     def create(
         self,
