@@ -143,8 +143,8 @@ def test_an_id_that_cannot_exist_is_a_missing_poster_not_a_lookup(client):
 def shuffled(default_version):
     """The shipped layouts declared out of order, with a layout sharing hero's fewest picks.
 
-    ``broad`` accepts 1–6 picks: by fewest picks alone it ties with ``hero`` (1–2), and its id
-    comes last; by fewest, then most picks it comes after hero. Every surface must agree.
+    ``broad`` accepts 1–6 picks: it ties with ``hero`` (1–2) on the fewest picks and its id
+    comes first, but hero accepts fewer at most, so hero comes first. Every surface agrees.
     """
     given = default_version.layouts
     broad = given["list"].model_copy(update={"id": "broad", "min_picks": 1, "label": "宽松"})
