@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from . import banding, compose
+from . import banding, caches, compose
 
 if TYPE_CHECKING:
     from ..model import Poster
@@ -24,6 +24,39 @@ def render(version: CatalogVersion, poster: Poster) -> Image.Image:
     for part in compose.parts(version, poster):
         part.draw(canvas, (0, 0))
     return canvas.convert("RGB")
+
+
+def render_small(version: CatalogVersion, poster: Poster, factor: int) -> Image.Image:
+    """Return ``render(version, poster).reduce(factor)``, drawing only the rows parts cover.
+
+    A box filter works block by block, so the static layer is reduced once per version and
+    layout (kept), and each band of parts is drawn on a crop of the layer whose edges fall on
+    block boundaries, reduced and pasted in: the same pixels for a fraction of the work.
+    """
+    layout = version.layouts[poster.layout]
+    width, height = layout.canvas.width, layout.canvas.height
+    static = compose.static_layer(version, layout.id)
+    key = (version.version, layout.id, factor) if version.version else None
+    small = caches.SMALL_LAYERS.get_or_make(key, lambda: static.convert("RGB").reduce(factor))
+    small = small.copy()
+    boxes: list[list] = []  # [left, top, right, bottom, parts] on block boundaries
+    for top, bottom, _key, members in banding.bands(compose.parts(version, poster), height):
+        left = min(part.left for part in members) // factor * factor
+        right = min(width, -(-max(part.right for part in members) // factor) * factor)
+        top, bottom = top // factor * factor, min(height, -(-bottom // factor) * factor)
+        if boxes and top < boxes[-1][3]:  # rounding made it touch the band above: one box
+            above = boxes[-1]
+            above[0], above[2] = min(above[0], max(0, left)), max(above[2], right)
+            above[3] = max(above[3], bottom)
+            above[4].extend(members)
+        else:
+            boxes.append([max(0, left), top, right, bottom, list(members)])
+    for left, top, right, bottom, members in boxes:
+        canvas = static.crop((left, top, right, bottom))
+        for part in members:
+            part.draw(canvas, (left, top))
+        small.paste(canvas.convert("RGB").reduce(factor), (left // factor, top // factor))
+    return small
 
 
 def render_png(version: CatalogVersion, poster: Poster) -> bytes:

@@ -21,6 +21,7 @@ import qrcode
 from PIL import Image, ImageDraw
 from qrcode.exceptions import DataOverflowError
 
+from .. import urls
 from . import caches
 
 QUIET_MODULES = 4  # the standard quiet zone; the white square around the code provides it
@@ -37,6 +38,9 @@ LEVEL_NAMES = {
 # Any of the 8 mask patterns makes a valid code; choosing one instead of scoring all eight
 # (the qrcode package does that in pure Python) makes a code ~6× faster.
 MASK = 2
+# The address drawn in previews and layout thumbnails: never scanned, the same every time,
+# so its tiles are kept (a poster's own address is new each time and never is).
+PLACEHOLDER_URL = urls.absolute("https://posters.example", urls.scan("PREVIEW00000"))
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,21 @@ def code_for(url: str, size: int) -> Code:
 
 
 def qr_tile(url: str, size: int, color: str, background: str, radius: int) -> Image.Image:
-    """Return a ``size`` square RGBA tile: ``background`` rounded square, the code centred."""
+    """Return a ``size`` square RGBA tile: ``background`` rounded square, the code centred.
+
+    Do not draw on it: the placeholder's tiles are shared.
+    """
+    if url == PLACEHOLDER_URL:
+        return _placeholder_tile(size, color, background, radius)
+    return _draw_tile(url, size, color, background, radius)
+
+
+@caches.memo("qr.placeholder")
+def _placeholder_tile(size: int, color: str, background: str, radius: int) -> Image.Image:
+    return _draw_tile(PLACEHOLDER_URL, size, color, background, radius)
+
+
+def _draw_tile(url: str, size: int, color: str, background: str, radius: int) -> Image.Image:
     code = code_for(url, size)
     modules, module_px = code.modules, code.module_px
     bits = Image.new("1", (modules, modules), 0)

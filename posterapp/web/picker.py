@@ -14,14 +14,13 @@ from ..errors import SelectionError
 from ..i18n import gettext as _
 from ..posters import time_budget
 from ..render import fonts
-from ..render.poster import render
+from ..render.poster import render_small
+from ..render.qr import PLACEHOLDER_URL
 from ..selection import make_poster
 from ..versions import CatalogVersion
 from . import studio
 from .images import IMMUTABLE
 
-# Previews carry a QR code of this address: they look like the poster and are never stored.
-PREVIEW_URL = urls.absolute("https://posters.example", urls.scan("PREVIEW00000"))
 PREVIEW_REDUCE = 4  # 1080×1920 → 270×480: the width a poster gets in a WeChat feed
 THUMB_REDUCE = 6  # 180×320 for the layout thumbnails (shown ~90 CSS px wide)
 MAX_PREVIEW_QUERY = 2048
@@ -156,14 +155,14 @@ def make():
     return redirect(urls.share_page(record.id, just_made=True), code=303)
 
 
-def jpeg(image, reduce: int) -> bytes:
+def jpeg(image) -> bytes:
     out = io.BytesIO()
-    image.reduce(reduce).save(out, format="JPEG", quality=82)
+    image.save(out, format="JPEG", quality=82)
     return out.getvalue()
 
 
-def send_jpeg(image, reduce: int, cache_control: str) -> Response:
-    response = Response(jpeg(image, reduce), mimetype="image/jpeg")
+def send_jpeg(image, cache_control: str) -> Response:
+    response = Response(jpeg(image), mimetype="image/jpeg")
     response.headers["Cache-Control"] = cache_control
     return response
 
@@ -184,10 +183,10 @@ def preview():
     args = request.args
     picks = [p for p in args.get("choices", "").split(",") if p]
     try:
-        poster = make_poster(version, picks, args.get("name", ""), PREVIEW_URL,
+        poster = make_poster(version, picks, args.get("name", ""), PLACEHOLDER_URL,
                              args.get("layout") or None)  # fmt: skip
         with time_budget(site.render_budget):
-            image = render(version, poster)
+            image = render_small(version, poster, PREVIEW_REDUCE)
     except SelectionError as error:
         response = jsonify(error.to_dict())
         response.status_code = error.status_code
@@ -195,7 +194,7 @@ def preview():
         return response
     # The same query on the same catalog version always draws the same picture.
     fresh = args.get("v") == version.version
-    return send_jpeg(image, PREVIEW_REDUCE, "public, max-age=86400" if fresh else "no-cache")
+    return send_jpeg(image, "public, max-age=86400" if fresh else "no-cache")
 
 
 def sample_picks(version: CatalogVersion, count: int) -> list[str]:
@@ -218,12 +217,12 @@ def layout_thumbnail(version_id: str, layout_id: str):
             abort(404)
         count = max(layout.min_picks, min(layout.max_picks, 9))
         picks = sample_picks(version, count)
-        poster = make_poster(version, picks, "小满", PREVIEW_URL, layout.id)
+        poster = make_poster(version, picks, "小满", PLACEHOLDER_URL, layout.id)
         with time_budget(studio().render_budget):
-            image = render(version, poster)
+            image = render_small(version, poster, THUMB_REDUCE)
         if len(THUMBNAILS) >= MAX_THUMBNAILS:  # a bound, should many versions be browsed
             THUMBNAILS.clear()
-        THUMBNAILS[key] = jpeg(image, THUMB_REDUCE)
+        THUMBNAILS[key] = jpeg(image)
     response = Response(THUMBNAILS[key], mimetype="image/jpeg")
     response.headers["Cache-Control"] = IMMUTABLE
     return response
