@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import io
 import json
@@ -131,9 +132,13 @@ def test_the_share_page_puts_first_what_each_visitor_came_for(client):
     maker = client.get(f"/s/{poster_id}?new=1").get_data(as_text=True)
     assert maker.index('id="download"') < maker.index('<img class="poster"')
     assert maker.index('<img class="poster"') < maker.index('id="make-own"')
+    light = client.get(f"/p/{poster_id}.webp").data
+    inline = "data:image/webp;base64," + base64.b64encode(light).decode()
     for html in (friend, maker):  # the PNG stays the src (long-press saves it); WebP paints first
         assert f'<img class="poster" src="/p/{poster_id}.png"' in html
-        assert f'.poster-frame {{ background-image: url("/p/{poster_id}.webp"); }}' in html
+        # The light picture comes inside the page: no round trip of its own before it paints.
+        assert f'.poster-frame {{ background-image: url("{inline}"); }}' in html
+        assert "<script src=" not in html  # nor for the script
 
 
 # ---- in the browser ----------------------------------------------------------------------
