@@ -21,7 +21,7 @@ from .experiments import assign
 from .i18n import _
 from .model import is_poster_id, new_poster_id
 from .render.card import render_card_png
-from .render.poster import render_png
+from .render.poster import render_light, render_png
 from .selection import make_poster
 from .store import PosterRecord, Publication, Store, now
 from .versions import CatalogVersion
@@ -214,6 +214,17 @@ class Studio:
         with time_budget(self.render_budget):
             png = render_png(version, record.poster)
         return self.cache.put(record.id, png)
+
+    def light(self, record: PosterRecord) -> Path:
+        """Return the poster's light WebP (the share page paints it first), rendering if need be."""
+        key = f"{record.id}-light"  # the cache names every file .png; this one holds WebP bytes
+        cached = self.cache.get(key)
+        if cached:
+            return cached
+        version = self.version_of(record)
+        with time_budget(self.render_budget):
+            webp = render_light(version, record.poster)
+        return self.cache.put(key, webp)
 
     def card(self, record: PosterRecord) -> Path:
         """Return the 1200×630 share card, rendering it from the record if it is not cached."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import zxingcpp
 from PIL import Image
 
 from posterapp import store
@@ -70,7 +71,7 @@ def test_pages_and_static_files_travel_compressed_and_cached(client):
     assert "Content-Security-Policy" in favicon.headers
 
 
-def test_cached_poster_images_answer_star_and_carry_the_security_headers(client):
+def test_cached_poster_images_answer_star_and_carry_the_security_headers(client, studio):
     made = client.post("/api/posters", json={"choices": ["travel-fund"]}).get_json()
     first = client.get(f"/p/{made['id']}.png")  # rendered already: sent before Flask
     assert first.status_code == 200
@@ -81,7 +82,10 @@ def test_cached_poster_images_answer_star_and_carry_the_security_headers(client)
     light = client.get(f"/p/{made['id']}.webp")
     assert light.status_code == 200 and light.mimetype == "image/webp"
     assert light.headers["Cache-Control"].endswith("immutable")
-    assert Image.open(io.BytesIO(light.data)).size == (480, 853)
+    small = Image.open(io.BytesIO(light.data))
+    assert small.size == (540, 960)
+    # Light, yet its QR code still scans.
+    assert [r.text for r in zxingcpp.read_barcodes(small)] == [studio.scan_url(made["id"])]
     assert len(light.data) < len(first.data) / 4
     assert client.get(f"/p/{made['id']}.webp", headers={"If-None-Match": "*"}).status_code == 304
 

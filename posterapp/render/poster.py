@@ -59,6 +59,23 @@ def render_small(version: CatalogVersion, poster: Poster, factor: int) -> Image.
     return small
 
 
+# The light rendition the share page paints first (inside the page) while the PNG arrives:
+# half size is sharp at a phone's 360 CSS px; WebP q45 keeps text and QR code clean at ~29 KB
+# (the PNG: ~200–230 KB). Method 2 makes it as small as method 6 does, in a third of the time.
+LIGHT_REDUCE = 2
+LIGHT_QUALITY = 45
+LIGHT_METHOD = 2
+
+
+def render_light(version: CatalogVersion, poster: Poster) -> bytes:
+    """Return the poster at half size as WebP: what a phone shows before the PNG is in."""
+    out = io.BytesIO()
+    render_small(version, poster, LIGHT_REDUCE).save(
+        out, format="WEBP", quality=LIGHT_QUALITY, method=LIGHT_METHOD
+    )
+    return out.getvalue()
+
+
 def render_png(version: CatalogVersion, poster: Poster) -> bytes:
     """Render ``poster`` as PNG bytes, fast: only the rows unique to it are drawn and deflated.
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import io
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, redirect, render_template, request, send_file
-from PIL import Image
 
 from .. import urls
 from ..catalog import offers_for
@@ -44,13 +42,6 @@ def find(poster_id: str) -> PosterRecord:
     return record
 
 
-# The light rendition the share page paints first: 480 px is sharp enough for a first look at
-# a phone's 360 CSS px and is ~25 KB of WebP against the PNG's ~200–230 KB. It travels inside
-# the page: on a 400 ms round trip a request of its own would cost more than its bytes.
-LIGHT_WIDTH = 480
-LIGHT_QUALITY = 55
-
-
 def send_png(etag: str, path: Callable[[], Path], mimetype: str = "image/png"):
     """Send an image that never changes: cached for a year, 304 before touching the file."""
     if etag in request.if_none_match:  # werkzeug's ETags also match "*"
@@ -72,23 +63,9 @@ def poster_image(poster_id: str):
 
 @bp.get("/p/<poster_id>.webp")
 def light_image(poster_id: str):
-    """The poster at half size as WebP: the share page paints it while the PNG arrives."""
+    """The poster at half size as WebP, as the share page carries it inside itself."""
     record = find(poster_id)
-    return send_png(f"{record.id}.light", lambda: light(record), mimetype="image/webp")
-
-
-def light(record: PosterRecord) -> Path:
-    site = studio()
-    key = f"{record.id}-light"  # the cache names every file .png; this one holds WebP bytes
-    cached = site.cache.get(key)
-    if cached:
-        return cached
-    with Image.open(site.image(record)) as full:
-        height = round(full.height * LIGHT_WIDTH / full.width)
-        small = full.convert("RGB").resize((LIGHT_WIDTH, height), Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    small.save(out, format="WEBP", quality=LIGHT_QUALITY, method=6)
-    return site.cache.put(key, out.getvalue())
+    return send_png(f"{record.id}.light", lambda: studio().light(record), mimetype="image/webp")
 
 
 @bp.get("/c/<poster_id>.png")
@@ -146,6 +123,9 @@ def share_page(poster_id: str):
             "pic": card_url,
         }
     )
+    # The light picture travels inside the page: on a 400 ms round trip a request of its own
+    # would cost more than its bytes.
+    light = site.light(record).read_bytes()
     page = render_template(
         "share.html",
         record=record,
@@ -155,7 +135,7 @@ def share_page(poster_id: str):
         image_url=site.url(urls.poster_image(record.id)),
         # The page itself loads the image from wherever it was served, whatever PUBLIC_URL says.
         image_path=urls.poster_image(record.id),
-        light_uri="data:image/webp;base64," + base64.b64encode(light(record).read_bytes()).decode(),
+        light_uri="data:image/webp;base64," + base64.b64encode(light).decode(),
         card_url=card_url,
         share_url=share_url,
         weibo_url=weibo,
