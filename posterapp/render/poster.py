@@ -35,10 +35,16 @@ def render_small(version: CatalogVersion, poster: Poster, factor: int) -> Image.
     """
     layout = version.layouts[poster.layout]
     width, height = layout.canvas.width, layout.canvas.height
-    static = compose.static_layer(version, layout.id)
+
+    def static() -> Image.Image:
+        return compose.static_layer(version, layout.id)
+
     key = (version.version, layout.id, factor) if version.version else None
-    small = caches.SMALL_LAYERS.get_or_make(key, lambda: static.convert("RGB").reduce(factor))
+    small = caches.SMALL_LAYERS.get_or_make(key, lambda: static().convert("RGB").reduce(factor))
     small = small.copy()
+    # The static rows render_png keeps (the same scope): an opaque layer's pixels, smaller
+    # than the RGBA layer and so kept for more layouts at once.
+    rows = banding.static_rows(scope(version, layout.id), static)
     boxes: list[list] = []  # [left, top, right, bottom, parts] on block boundaries
     for top, bottom, _key, members in banding.bands(compose.parts(version, poster), height):
         left = min(part.left for part in members) // factor * factor
@@ -52,7 +58,8 @@ def render_small(version: CatalogVersion, poster: Poster, factor: int) -> Image.
         else:
             boxes.append([max(0, left), top, right, bottom, list(members)])
     for left, top, right, bottom, members in boxes:
-        canvas = static.crop((left, top, right, bottom))
+        box = (left, top, right, bottom)
+        canvas = static().crop(box) if rows is None else banding.static_region(rows, width, box)
         for part in members:
             part.draw(canvas, (left, top))
         small.paste(canvas.convert("RGB").reduce(factor), (left // factor, top // factor))
@@ -82,13 +89,17 @@ def render_png(version: CatalogVersion, poster: Poster) -> bytes:
     The pixels are exactly those of ``render``; the same inputs always give the same bytes.
     """
     layout = version.layouts[poster.layout]
-    scope = ("poster", version.version, layout.id) if version.version else None
     return banding.encode(
         (layout.canvas.width, layout.canvas.height),
-        scope,
+        scope(version, layout.id),
         lambda: compose.static_layer(version, layout.id),
         compose.parts(version, poster),
     )
+
+
+def scope(version: CatalogVersion, layout_id: str) -> tuple | None:
+    """Name a layout's static layer by content for the band caches (None: keep nothing)."""
+    return ("poster", version.version, layout_id) if version.version else None
 
 
 def render_png_reference(version: CatalogVersion, poster: Poster) -> bytes:
