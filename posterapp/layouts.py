@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
@@ -66,8 +67,7 @@ class TextStyle(Model):
 
 
 class TextElement(TextStyle):
-    """A text on the poster; ``text`` may use {title} {slogan} {brand} {footer} {name} {count}
-    {tag}."""
+    """A text on the poster; ``text`` may use the ``PLACEHOLDERS``, like {title} or {name}."""
 
     text: Text | None = None
     if_no_name: Text | None = Field(None, description="text used when the user gave no name")
@@ -230,6 +230,28 @@ class Layout(Model):
                 (left + col * (card.width + slots.gap), top + row * (card_h + slots.gap))
             )
         return positions
+
+
+# What a layout's text may say in braces, filled in this order (see ``fill``): the campaign's
+# own texts, then the person's name, how many they picked and their 生活标签.
+CAMPAIGN_PLACEHOLDERS = ("title", "slogan", "brand", "footer")
+PLACEHOLDERS = (*CAMPAIGN_PLACEHOLDERS, "name", "count", "tag")
+
+
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """Fill in the placeholders of ``template`` that ``values`` gives, in ``PLACEHOLDERS`` order.
+
+    Only these names are filled in: str.format would let a template reach attributes.
+    """
+    for field in PLACEHOLDERS:
+        if field in values:
+            template = template.replace("{" + field + "}", values[field])
+    return template
+
+
+def in_order(layouts: Iterable[Layout]) -> list[Layout]:
+    """Return layouts in the one order people and staff see them: fewest picks first."""
+    return sorted(layouts, key=lambda lay: (lay.min_picks, lay.max_picks, lay.id))
 
 
 DEFAULT_TEXTS = {

@@ -16,17 +16,17 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from . import metrics, versions
+from . import metrics, urls, versions
 from .assets import Assets
 from .cache import ImageCache
 from .errors import Conflict, SelectionError, Unavailable
 from .experiments import assign
 from .i18n import _
+from .model import is_poster_id, new_poster_id
 from .render.card import render_card_png
-from .render.poster import render_png
-from .render.qr import upper_case_host
+from .render.poster import render_light, render_png
 from .selection import make_poster
-from .store import PosterRecord, Publication, Store, is_poster_id, new_poster_id, now
+from .store import PosterRecord, Publication, Store, now
 from .versions import CatalogVersion
 
 
@@ -134,16 +134,12 @@ class Studio:
         return publication
 
     def url(self, path: str) -> str:
-        """Return the absolute URL of ``path`` on the public address."""
-        return self.public_url.rstrip("/") + path
+        """Return the absolute URL of ``path`` (one of ``posterapp.urls``) on the public address."""
+        return urls.absolute(self.public_url, path)
 
     def scan_url(self, poster_id: str) -> str:
-        """Return what a new poster's QR code opens: ``https://HOST/Q/ID``, upper case after ``://``.
-
-        Host, ``/Q/`` and the (upper-case) id are all in the QR alphanumeric set, so a
-        40-character production host still fits a version 4 code at error correction Q.
-        """
-        return upper_case_host(self.url(f"/Q/{poster_id}"))
+        """Return what a new poster's QR code opens (see ``urls.scan_url``)."""
+        return urls.scan_url(self.public_url, poster_id)
 
     def create(
         self,
@@ -225,6 +221,17 @@ class Studio:
         with time_budget(self.render_budget):
             png = render_png(version, record.poster)
         return self.cache.put(record.id, png)
+
+    def light(self, record: PosterRecord) -> Path:
+        """Return the poster's light WebP (the share page paints it first), rendering if need be."""
+        key = f"{record.id}-light"  # the cache names every file .png; this one holds WebP bytes
+        cached = self.cache.get(key)
+        if cached:
+            return cached
+        version = self.version_of(record)
+        with time_budget(self.render_budget):
+            webp = render_light(version, record.poster)
+        return self.cache.put(key, webp)
 
     def card(self, record: PosterRecord) -> Path:
         """Return the 1200×630 share card, rendering it from the record if it is not cached."""

@@ -12,7 +12,6 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import secrets
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from . import versions
 from .errors import Conflict, VersionNotFound
-from .model import Poster
+from .model import Poster, is_poster_id
 from .versions import CatalogVersion
 
 metadata = sa.MetaData()
@@ -256,23 +255,6 @@ class _LastAdmin(Exception):
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # times staff read are Beijing time
 EVENT_KINDS = ("created", "share_view", "scan", "referral")
-# Poster ids are 12 characters of Crockford's base32 (digits and upper-case letters without
-# I, L, O, U): 60 random bits, not sequential, not guessable. Upper case lets the scan URL
-# use the QR code's compact alphanumeric mode (see render/qr.py). Posters made before that
-# have 12 URL-safe characters (72 bits, mixed case); their ids and stored URLs stay valid.
-ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-ID_LENGTH = 12
-
-
-def new_poster_id() -> str:
-    return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
-
-
-def is_poster_id(value: str) -> bool:
-    """Tell whether ``value`` has the shape of a poster id, new (base32) or old (URL-safe)."""
-    return (
-        len(value) == ID_LENGTH and value.isascii() and all(c.isalnum() or c in "-_" for c in value)
-    )
 
 
 def now() -> dt.datetime:

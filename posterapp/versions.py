@@ -41,6 +41,11 @@ class CatalogVersion:
         return self.assets[path]
 
     @property
+    def layouts_in_order(self) -> list[Layout]:
+        """Return the layouts in the order people and staff see them (``layouts.in_order``)."""
+        return layouts_module.in_order(self.layouts.values())
+
+    @property
     def theme(self) -> Theme | None:
         return self.themes.get(self.catalog.campaign.theme or "")
 

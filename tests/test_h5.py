@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import io
 import json
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import zxingcpp
 from PIL import Image
 
 from posterapp import store
@@ -69,7 +71,7 @@ def test_pages_and_static_files_travel_compressed_and_cached(client):
     assert "Content-Security-Policy" in favicon.headers
 
 
-def test_cached_poster_images_answer_star_and_carry_the_security_headers(client):
+def test_cached_poster_images_answer_star_and_carry_the_security_headers(client, studio):
     made = client.post("/api/posters", json={"choices": ["travel-fund"]}).get_json()
     first = client.get(f"/p/{made['id']}.png")  # rendered already: sent before Flask
     assert first.status_code == 200
@@ -80,7 +82,10 @@ def test_cached_poster_images_answer_star_and_carry_the_security_headers(client)
     light = client.get(f"/p/{made['id']}.webp")
     assert light.status_code == 200 and light.mimetype == "image/webp"
     assert light.headers["Cache-Control"].endswith("immutable")
-    assert Image.open(io.BytesIO(light.data)).size == (480, 853)
+    small = Image.open(io.BytesIO(light.data))
+    assert small.size == (540, 960)
+    # Light, yet its QR code still scans.
+    assert [r.text for r in zxingcpp.read_barcodes(small)] == [studio.scan_url(made["id"])]
     assert len(light.data) < len(first.data) / 4
     assert client.get(f"/p/{made['id']}.webp", headers={"If-None-Match": "*"}).status_code == 304
 
@@ -131,9 +136,13 @@ def test_the_share_page_puts_first_what_each_visitor_came_for(client):
     maker = client.get(f"/s/{poster_id}?new=1").get_data(as_text=True)
     assert maker.index('id="download"') < maker.index('<img class="poster"')
     assert maker.index('<img class="poster"') < maker.index('id="make-own"')
+    light = client.get(f"/p/{poster_id}.webp").data
+    inline = "data:image/webp;base64," + base64.b64encode(light).decode()
     for html in (friend, maker):  # the PNG stays the src (long-press saves it); WebP paints first
         assert f'<img class="poster" src="/p/{poster_id}.png"' in html
-        assert f'.poster-frame {{ background-image: url("/p/{poster_id}.webp"); }}' in html
+        # The light picture comes inside the page: no round trip of its own before it paints.
+        assert f'.poster-frame {{ background-image: url("{inline}"); }}' in html
+        assert "<script src=" not in html  # nor for the script
 
 
 # ---- in the browser ----------------------------------------------------------------------

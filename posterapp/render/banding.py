@@ -173,27 +173,34 @@ def _drawn_rows(rows: bytes, width: int, top: int, bottom: int, members: list[Pa
     right = min(width, max(part.right for part in members))
     if right <= left:
         return raw
+    canvas = static_region(rows, width, (left, top, right, bottom))
+    for part in members:
+        part.draw(canvas, (left, top))
+    pixels = canvas.tobytes("raw", "RGB")
     first = 1 + 3 * left
     span = 3 * (right - left)
-    height = bottom - top
-    view = memoryview(rows)[top * line + first : (bottom - 1) * line + first + span]
-    canvas = Image.frombuffer(
+    for row in range(bottom - top):
+        start = row * line + first
+        raw[start : start + span] = pixels[row * span : (row + 1) * span]
+    return raw
+
+
+def static_region(rows: bytes, width: int, box: tuple[int, int, int, int]) -> Image.Image:
+    """Return ``box`` (left, top, right, bottom) of the static rows as an RGBA image to draw on."""
+    left, top, right, bottom = box
+    line = 1 + 3 * width
+    first = 1 + 3 * left
+    view = memoryview(rows)[top * line + first : (bottom - 1) * line + first + 3 * (right - left)]
+    region = Image.frombuffer(
         "RGB",
-        (right - left, height),
+        (right - left, bottom - top),
         view,  # type: ignore[arg-type]  # Pillow reads any buffer; its hints omit memoryview
         "raw",
         "RGB",
         line,
         1,
     )
-    canvas = canvas.convert("RGBA")
-    for part in members:
-        part.draw(canvas, (left, top))
-    pixels = canvas.tobytes("raw", "RGB")
-    for row in range(height):
-        start = row * line + first
-        raw[start : start + span] = pixels[row * span : (row + 1) * span]
-    return raw
+    return region.convert("RGBA")
 
 
 def _unfiltered(pixels: bytes, stride: int) -> bytearray:

@@ -10,6 +10,7 @@ whose content hash is that of the live version, finds what live posters left beh
 | ``bands`` | version id, layout, rows, what is drawn in them | BUDGETS |
 | ``card_tiles`` | version id, layout, choice, card height | BUDGETS (kept deflated) |
 | ``static_layers`` / ``static_rows`` | version id, layout | BUDGETS |
+| ``small_layers`` | version id, layout, reduction | BUDGETS |
 | ``shape_masks`` | circle/rect, width, height, radius | BUDGETS |
 | ``blank_cards`` | width, height, fill, edge, radius | BUDGETS |
 | ``emoji_tiles`` | emoji, size | BUDGETS |
@@ -49,6 +50,7 @@ BUDGETS = {
     "card_tiles": 32 * MB,
     "static_layers": 17 * MB,  # RGBA, 8.3 MB each: to make static rows, and for render()
     "static_rows": 19 * MB,  # unfiltered PNG rows, 6.2 MB each: what new bands start from
+    "small_layers": 2 * MB,  # static layers reduced for previews: 389 KB at 270×480
     "shape_masks": 4 * MB,
     "blank_cards": 4 * MB,
     "emoji_tiles": 8 * MB,  # in cards and in names: ~20 KB each
@@ -64,6 +66,7 @@ COUNTS = {
     "text.segmenter": 1,
     "qr.phone_plan": 256,
     "qr.legacy_version": 64,
+    "qr.placeholder": 8,  # the previews' tile per size and colours: ~0.5 MB each at most
     "fonts.coverage": 1,
     "fonts.drawable": 1,
     "fonts.face": 8,  # FreeType keeps ~4 MB per CJK face: only the sizes in use
@@ -276,6 +279,9 @@ CARD_TILES: Budgeted[tuple[Packed, tuple[int, int, int, int] | None]] = _registe
 )
 STATIC_LAYERS: Budgeted[Image.Image] = _register(
     Budgeted("static_layers", lambda key, layer: image_bytes(layer), BUDGETS["static_layers"])
+)
+SMALL_LAYERS: Budgeted[Image.Image] = _register(
+    Budgeted("small_layers", lambda key, layer: image_bytes(layer), BUDGETS["small_layers"])
 )
 STATIC_ROWS: Budgeted[bytes] = _register(
     Budgeted("static_rows", lambda key, rows: len(rows), BUDGETS["static_rows"])

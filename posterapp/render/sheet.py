@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw
 
+from .. import urls
 from ..layouts import Layout
 from ..model import Poster
 from . import text
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 THUMB_W, THUMB_H = 270, 480  # feed size: how a poster is first seen in WeChat Moments
 MARGIN, CAPTION, GAP = 32, 96, 24
-SAMPLE_URL = "https://posterapp.example/s/Ab3dE5gH7jK9"
+SAMPLE_URL = urls.absolute("https://posterapp.example", urls.share_page("Ab3dE5gH7jK9"))
 
 
 def worst_case(version: CatalogVersion, layout: Layout, count: int | None = None) -> Poster:

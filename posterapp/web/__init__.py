@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
-from .. import settings
+from .. import settings, urls
 from ..assets import Assets
 from ..cache import ImageCache
 from ..posters import Studio
@@ -18,6 +18,7 @@ from .images import CachedImages
 
 def init_app(app: Flask) -> None:
     """Open the store, load the active catalog and register blueprints and error handlers."""
+    app.jinja_env.globals["urls"] = urls  # every template builds public paths with it
     data = Path(app.config["DATA_DIR"])
     store = Store(settings.database_url(data, app.config["DATABASE_URL"]))
     store.create_schema()

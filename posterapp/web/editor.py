@@ -23,6 +23,7 @@ from flask import (
 from PIL import Image
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .. import urls
 from ..assets import (
     UPLOAD_MAX_BYTES,
     UPLOAD_NAME_MAX,
@@ -296,7 +297,7 @@ def preview():
             "label": layout.label,
             "image": preview_data_uri(version, sample(version, layout, live)),
         }
-        for layout in sorted(version.layouts.values(), key=lambda x: (x.min_picks, x.id))
+        for layout in version.layouts_in_order
     ]
     return jsonify({"ok": True, "problems": [], "previews": previews})
 
@@ -371,7 +372,7 @@ def version_changes(store, before: str | None, after: str) -> dict:
         if value is None:
             return None
         if value in assets:
-            return {"image": f"/assets/{version}/{value}", "text": value}
+            return {"image": urls.catalog_asset(version, value), "text": value}
         return {"image": None, "text": value}  # an emoji
 
     old_choices = {c["id"]: c for c in old.get("catalog", {}).get("choices", [])}
@@ -394,8 +395,8 @@ def version_changes(store, before: str | None, after: str) -> dict:
     assets = [
         {
             "path": path,
-            "before": old_assets.get(path) and f"/assets/{before}/{path}",
-            "after": new_assets.get(path) and f"/assets/{after}/{path}",
+            "before": old_assets.get(path) and before and urls.catalog_asset(before, path),
+            "after": new_assets.get(path) and urls.catalog_asset(after, path),
             "change": "新增" if path not in old_assets
             else "删除" if path not in new_assets else "换了图片",
         }
