@@ -160,7 +160,7 @@ def busy(browser, url: str, out: Path, width: int) -> None:
         if error.code != 429:
             raise
     page.locator("#make").click()
-    page.wait_for_function("document.getElementById('hint').textContent.includes('秒后自动重试')")
+    page.wait_for_function("document.getElementById('hint').textContent.includes('秒后重试')")
     shoot(page, out, "busy-429", width)
     assert "/s/" not in page.url, "it retried before the picture was taken"
     context.close()
