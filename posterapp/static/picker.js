@@ -305,7 +305,7 @@
       clearInterval(retryTimer);
       var left = Math.max(1, Math.min(seconds, 300));
       var tick = function () {
-        hint.textContent = t("网络有点忙，%(seconds)s 秒后自动重试", { seconds: left });
+        hint.textContent = t("人有点多，%(seconds)s 秒后重试", { seconds: left });
         if (left-- <= 0) { stopCountdown(); submit(); }
       };
       retryTimer = setInterval(tick, 1000);
