@@ -273,9 +273,7 @@ def test_a_busy_server_keeps_everything_and_retries(phone, strict_server):
     )  # fmt: skip
     urllib.request.urlopen(request).close()
     page.locator("#make").click()
-    page.wait_for_function(
-        "document.getElementById('hint').textContent.indexOf('秒后重试') !== -1"
-    )
+    page.wait_for_function("document.getElementById('hint').textContent.indexOf('秒后重试') !== -1")
     assert re.fullmatch(r"人有点多，\d 秒后重试", page.locator("#hint").inner_text())
     assert page.input_value("#name") == "小满" and page.locator("#count").inner_text() == "2"
     page.wait_for_url("**/s/*?new=1", timeout=15000)  # it tried again by itself
