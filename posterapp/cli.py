@@ -7,7 +7,9 @@ import functools
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -15,22 +17,23 @@ from . import catalog as catalog_module
 from . import layouts as layouts_module
 from . import settings, staff, stats, versions
 from .assets import Assets
+from .catalog import Catalog
 from .clickzh import Day, Group, WholeNumber, option
 from .clickzh import Path as PathType
-from .errors import Conflict, InvalidSource, PosterappError
+from .errors import Conflict, InvalidSource, PosterappError, Problem
 from .i18n import _, ngettext
 from .render import proof
 from .render.poster import render_png
 from .render.sheet import sheet as render_sheet
 from .selection import make_poster
-from .store import Store
+from .store import Publication, Store
 
 DEFAULT_URL = "http://localhost:8000/"
 
 
 class Context:
     def __init__(self, assets: Path, data_dir: Path, values: settings.Settings):
-        self.assets = assets
+        self.assets = Assets(assets)
         self.data_dir = data_dir
         self.settings = values
 
@@ -88,17 +91,23 @@ def main(ctx: click.Context, assets: Path | None, data_dir: Path | None) -> None
     ctx.obj = Context(assets or values.ASSETS_DIR, data_dir or values.DATA_DIR, values)
 
 
+def _default_catalog() -> Path:
+    context = click.get_current_context().find_object(Context)
+    assert context is not None, "every command runs under main(), which makes the Context"
+    return context.settings.CATALOG
+
+
 catalog_option = option(
     "--catalog",
     type=PathType(dir_okay=False, exists=True, path_type=Path),
-    default=lambda: click.get_current_context().find_object(Context).settings.CATALOG,
+    default=_default_catalog,
     metavar="文件",
     show_default="POSTERAPP_CATALOG 或 choices/default.yaml",
     help="用哪个 YAML 目录文件",
 )
 
 
-def _fail(error: PosterappError) -> None:
+def _fail(error: PosterappError) -> NoReturn:
     click.echo(_("出错了：%(reason)s", reason=error.message), err=True)
     sys.exit(1)
 
@@ -130,7 +139,7 @@ def validate(ctx: Context, files: tuple[Path, ...]) -> None:
     sys.exit(1 if failed else 0)
 
 
-def _echo_problems(path: Path, problems) -> None:
+def _echo_problems(path: Path, problems: list[Problem]) -> None:
     """Print problems the way the console shows them: line, what it belongs to, what to do."""
     count = len(problems)
     click.echo(
@@ -153,7 +162,7 @@ def _echo_problems(path: Path, problems) -> None:
         )
 
 
-def _echo_warnings(path: Path, warnings) -> None:
+def _echo_warnings(path: Path, warnings: list[Problem]) -> None:
     for warning in warnings:
         where = warning.where
         text = (
@@ -166,10 +175,10 @@ def _echo_warnings(path: Path, warnings) -> None:
 
 def _validate_one(ctx: Context, path: Path) -> str:
     if path.resolve().parent.name == "layouts":
-        layout, doc = layouts_module.parse(path.read_bytes(), str(path), Assets(ctx.assets))
+        layout, doc = layouts_module.parse(path.read_bytes(), str(path), ctx.assets)
         if layout is not None and not doc.problems:
             proof.check_layout(layout, doc)
-        if doc.problems:
+        if doc.problems or layout is None:  # no layout without a problem that says why
             raise InvalidSource(doc.problems)
         return _(
             "排版 %(id)s（%(label)s），%(low)s–%(high)s 项",
@@ -179,7 +188,7 @@ def _validate_one(ctx: Context, path: Path) -> str:
             high=layout.max_picks,
         )
     version = versions.load_sources(path, ctx.assets)  # checking stores nothing
-    _echo_warnings(path, catalog_module.warnings(path.read_text("utf-8"), None, Assets(ctx.assets)))
+    _echo_warnings(path, catalog_module.warnings(path.read_text("utf-8"), None, ctx.assets))
     for warning in proof.break_warnings(version.catalog, version.layouts):
         click.echo(_("提醒 %(file)s %(text)s", file=path, text=warning))
     return _summary(version)
@@ -232,7 +241,7 @@ def publish(ctx: Context, file: Path, who: str | None, base: int | None) -> None
     except UnicodeDecodeError:
         _refuse(_("%(file)s 不是 UTF-8 编码的文本，请另存为 UTF-8 再发布", file=file))
     text = text.replace("\r\n", "\n")
-    assets = Assets(ctx.assets, uploads=store.upload)
+    assets = Assets(ctx.assets.root, uploads=store.upload)
     try:
         version = versions.load_text(text, str(file), assets)
     except InvalidSource as error:
@@ -272,12 +281,12 @@ def publish(ctx: Context, file: Path, who: str | None, base: int | None) -> None
     )
 
 
-def _refuse(message: str) -> None:
+def _refuse(message: str) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(1)
 
 
-def _live_catalog(store: Store, live):
+def _live_catalog(store: Store, live: Publication | None) -> Catalog | None:
     if live is None:
         return None
     try:
@@ -456,7 +465,7 @@ def admin() -> None:
     """管理活动后台（/admin）的员工账号：创建、换角色、停用、删除……"""
 
 
-def _admin_fail(message: str) -> None:
+def _admin_fail(message: str) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(1)
 
@@ -479,7 +488,7 @@ def _new_password() -> str:
     return sys.stdin.readline().rstrip("\n")
 
 
-def _account_change(change, *args) -> None:
+def _account_change(change: Callable[..., object], *args: object) -> None:
     """Run a change from posterapp.staff; say its refusal in plain words and exit 1."""
     try:
         change(*args, by=_by())
@@ -587,7 +596,7 @@ def unlock(ctx: Context, name: str) -> None:
     help="删除这一天（北京时间）之前的记录，写成 2026-01-01 这样",
 )
 @click.pass_obj
-def purge(ctx: Context, before) -> None:
+def purge(ctx: Context, before: dt.datetime) -> None:
     """删除旧的事件、服务点击、登录记录和操作记录（海报本身都会留着）。"""
     shanghai = dt.timezone(dt.timedelta(hours=8))
     moment = before.replace(tzinfo=shanghai)

@@ -18,7 +18,9 @@ import difflib
 import functools
 import os
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path as _Path
+from typing import IO, Any
 
 import click
 from click.exceptions import NoArgsIsHelpError
@@ -34,7 +36,8 @@ def columns(text: str) -> int:
 
 def wrap(text: str, width: int) -> list[str]:
     """Break one paragraph into lines of at most ``width`` columns, following kinsoku rules."""
-    lines, line = [], ""
+    lines: list[str] = []
+    line = ""
     for atom in atoms(text):
         if atom == " " and not line:
             continue
@@ -50,7 +53,7 @@ def wrap(text: str, width: int) -> list[str]:
 
 def _paragraphs(text: str) -> list[str]:
     """Split text at blank lines; join each paragraph's lines (no space between Chinese)."""
-    out = []
+    out: list[str] = []
     for block in text.split("\n\n"):
         joined = ""
         for line in (part.strip() for part in block.splitlines()):
@@ -87,7 +90,9 @@ class HelpFormatter(click.HelpFormatter):
         blocks = [_kept(wrap(p, width)) for p in _paragraphs(text)]
         super().write_text("\n\n".join(blocks))
 
-    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+    def write_dl(
+        self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
+    ) -> None:
         """Write terms and their help in two columns, lined up by terminal columns."""
         rows = list(rows)
         first_col = min(max((columns(term) for term, _text in rows), default=0), col_max)
@@ -122,7 +127,7 @@ class Option(click.Option):
         if record is None:
             return None
         extra = self.get_help_extra(ctx)
-        notes = []
+        notes: list[str] = []
         if isinstance(self.show_default, str):
             notes.append(_("默认：%(value)s", value=self.show_default))
         elif "default" in extra:
@@ -141,7 +146,7 @@ option = functools.partial(click.option, cls=Option)
 class Path(click.Path):
     """A file or folder name, refused in Chinese when it is missing or of the wrong kind."""
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         path = _Path(os.fsdecode(value))
         if self.exists and not path.exists():
             self.fail(_("找不到「%(path)s」，看看路径有没有写错。", path=path), param, ctx)
@@ -159,7 +164,7 @@ class Day(click.ParamType):
 
     name = "day"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, dt.datetime):
             return value
         try:
@@ -173,7 +178,7 @@ class WholeNumber(click.ParamType):
 
     name = "integer"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         try:
             return int(value)
         except (TypeError, ValueError):
@@ -183,7 +188,7 @@ class WholeNumber(click.ParamType):
 class UsageRefused(click.UsageError):
     """A command written the wrong way: what is wrong, the usage line, where to read more."""
 
-    def show(self, file=None) -> None:
+    def show(self, file: IO[Any] | None = None) -> None:
         lines = [self.message]
         if self.ctx is not None:
             lines.append(self.ctx.get_usage())
@@ -194,11 +199,11 @@ class UsageRefused(click.UsageError):
 class Cancelled(click.ClickException):
     """The operator stopped the command (Ctrl-C, or the end of input at a question)."""
 
-    def __init__(self, interrupted: bool):
+    def __init__(self, interrupted: bool) -> None:
         super().__init__(_("已取消。"))
         self.interrupted = interrupted
 
-    def show(self, file=None) -> None:
+    def show(self, file: IO[Any] | None = None) -> None:
         # After ^C the cursor is still on the line the terminal echoed it on.
         text = ("\n" if self.interrupted else "") + self.message
         click.echo(text, file=file, err=file is None)
@@ -250,18 +255,18 @@ def in_chinese(error: click.UsageError, ctx: click.Context | None) -> click.Usag
     return UsageRefused(message, ctx)
 
 
-def _suggest(possibilities) -> str:
+def _suggest(possibilities: Iterable[str] | None) -> str:
     if not possibilities:
         return ""
     return _("你是想写 %(names)s 吗？", names=_("、").join(sorted(possibilities)))
 
 
-class _InChinese:
-    """What commands and groups share: the Chinese help page and usage line."""
+class _InChinese(click.Command):
+    """What commands and groups share: the Chinese help page, usage line and usage errors."""
 
-    context_class = Context
+    context_class: type[click.Context] = Context
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("options_metavar", _("[选项]"))
         super().__init__(*args, **kwargs)
 
@@ -278,7 +283,7 @@ class _InChinese:
             raise in_chinese(error, ctx) from None
 
 
-class Command(_InChinese, click.Command):
+class Command(_InChinese):
     """A command that says its help and usage errors in Chinese."""
 
     # Extra words are refused below, in Chinese, rather than by click in English.
@@ -300,11 +305,13 @@ class Group(_InChinese, click.Group):
     command_class = Command
     group_class = type  # subgroups are Groups too
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("subcommand_metavar", _("命令 [参数]..."))
         super().__init__(*args, **kwargs)
 
-    def resolve_command(self, ctx: click.Context, args: list[str]):
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         try:
             return super().resolve_command(ctx, args)
         except click.NoSuchOption:
@@ -314,7 +321,7 @@ class Group(_InChinese, click.Group):
             message = _("没有「%(command)s」这个命令。", command=args[0]) + _suggest(close)
             raise UsageRefused(message, ctx) from None
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as error:

@@ -66,7 +66,7 @@ def figures(store: Store, catalog: Catalog, timezone: str = "Asia/Shanghai", top
         made, referred = db.execute(
             sa.select(sa.func.count(), sa.func.count(posters.c.ref)).select_from(posters)
         ).one()
-        kinds = dict(
+        kinds: dict[str, int] = dict(
             db.execute(
                 sa.select(events.c.kind, sa.func.count())
                 .where(events.c.kind.in_(("share_view", "scan")))
@@ -226,7 +226,7 @@ def experiments(store: Store, catalog: Catalog | None = None) -> list[dict]:
         arms = experiment["variants"]
         # The running experiment's name as staff wrote it; an ended one keeps its id.
         is_running = running is not None and running.id == experiment["id"]
-        experiment["label"] = running.label if is_running else experiment["id"]
+        experiment["label"] = running.label if running and is_running else experiment["id"]
         experiment["running"] = is_running
         experiment["verdicts"] = [
             verdict({a["id"]: _back(a["k_factor"]) for a in arms}, "裂变系数 K"),

@@ -117,6 +117,19 @@ def stored_posters(studio) -> int:
         return db.execute(sa.select(sa.func.count()).select_from(store.posters)).scalar_one()
 
 
+def test_an_error_page_offers_only_the_layouts_that_take_the_picks(client, studio):
+    """Without the script nothing greys them out: the server does, for the picks it sends back."""
+    picks = [c.id for c in studio.active.catalog.choices][:5]
+    html = client.post("/", data={"choices": picks, "name": "官方"}).get_data(as_text=True)
+    radios = dict(re.findall(r'<input type="radio" name="layout" value="(\w*)"([^>]*)>', html))
+    layouts = studio.active.layouts
+    assert set(radios) == {"", *layouts}
+    for layout_id, attributes in radios.items():
+        fits = not layout_id or layouts[layout_id].min_picks <= 5 <= layouts[layout_id].max_picks
+        assert ("disabled" in attributes) == (not fits), layout_id
+    assert "disabled" in radios["hero"] and "disabled" not in radios["list"]
+
+
 def test_layout_thumbnails_are_small_immutable_pictures(client, studio):
     html = client.get("/").get_data(as_text=True)
     thumbs = re.findall(r'src="(/layouts/[0-9a-f]+/[a-z]+\.jpg)"', html)
@@ -260,10 +273,8 @@ def test_a_busy_server_keeps_everything_and_retries(phone, strict_server):
     )  # fmt: skip
     urllib.request.urlopen(request).close()
     page.locator("#make").click()
-    page.wait_for_function(
-        "document.getElementById('hint').textContent.indexOf('秒后自动重试') !== -1"
-    )
-    assert re.fullmatch(r"网络有点忙，\d 秒后自动重试", page.locator("#hint").inner_text())
+    page.wait_for_function("document.getElementById('hint').textContent.indexOf('秒后重试') !== -1")
+    assert re.fullmatch(r"人有点多，\d 秒后重试", page.locator("#hint").inner_text())
     assert page.input_value("#name") == "小满" and page.locator("#count").inner_text() == "2"
     page.wait_for_url("**/s/*?new=1", timeout=15000)  # it tried again by itself
     assert "小满的美好生活清单" in page.locator("img.poster").get_attribute("alt")

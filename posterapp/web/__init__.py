@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
-from .. import settings
+from .. import settings, urls
 from ..assets import Assets
 from ..cache import ImageCache
 from ..posters import Studio
@@ -18,6 +18,7 @@ from .images import CachedImages
 
 def init_app(app: Flask) -> None:
     """Open the store, load the active catalog and register blueprints and error handlers."""
+    app.jinja_env.globals["urls"] = urls  # every template builds public paths with it
     data = Path(app.config["DATA_DIR"])
     store = Store(settings.database_url(data, app.config["DATABASE_URL"]))
     store.create_schema()
@@ -63,7 +64,8 @@ def init_app(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.extensions["posterapp.csrf"] = CSRFProtect(app)
     limits.init_app(app, {"api": api.bp, "picker": picker.bp, "auth": auth.bp})
-    app.wsgi_app = CachedImages(app.wsgi_app, site.cache)
+    # Flask's documented way to add WSGI middleware; its hints call wsgi_app a method.
+    app.wsgi_app = CachedImages(app.wsgi_app, site.cache)  # type: ignore[method-assign]
     for blueprint in (picker.bp, share.bp, go.bp, api.bp, ops.bp):
         app.register_blueprint(blueprint)
     if console:

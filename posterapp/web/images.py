@@ -9,12 +9,11 @@ hands every other request, and every cache miss, to the Flask app.
 from __future__ import annotations
 
 import os
-import re
 
 from ..cache import ImageCache
+from ..urls import POSTER_IMAGE
 from .headers import IMAGE_HEADERS
 
-POSTER = re.compile(r"/p/([A-Za-z0-9_-]{12})\.png")
 YEAR = 365 * 24 * 3600
 # For what never changes once made: poster images, cards, a catalog version's icons.
 IMMUTABLE = f"public, max-age={YEAR}, immutable"
@@ -28,10 +27,12 @@ class CachedImages:
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD")
         found = (
-            POSTER.fullmatch(environ.get("PATH_INFO", "")) if method in {"GET", "HEAD"} else None
+            POSTER_IMAGE.fullmatch(environ.get("PATH_INFO", ""))
+            if method in {"GET", "HEAD"}
+            else None
         )
         path = self.cache.get(found.group(1)) if found else None
-        if path is None:
+        if found is None or path is None:
             return self.app(environ, start_response)
         etag = f'"{found.group(1)}"'
         headers = [

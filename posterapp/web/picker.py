@@ -8,7 +8,7 @@ from itertools import chain, zip_longest
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request
 
-from .. import i18n
+from .. import i18n, urls
 from ..catalog import NATIONWIDE
 from ..errors import SelectionError
 from ..i18n import gettext as _
@@ -21,7 +21,6 @@ from ..versions import CatalogVersion
 from . import studio
 from .images import IMMUTABLE
 
-# Previews carry a QR code of this address: they look like the poster and are never stored.
 PREVIEW_REDUCE = 4  # 1080×1920 → 270×480: the width a poster gets in a WeChat feed
 THUMB_REDUCE = 6  # 180×320 for the layout thumbnails (shown ~90 CSS px wide)
 MAX_PREVIEW_QUERY = 2048
@@ -47,7 +46,7 @@ PICKER_SCRIPT_WORDS = (
     N_("名字最多 %(max)s 个字，现在是 %(count)s 个，再短一点吧"),
     N_("生成我的海报"),
     N_("正在生成你的海报…"),
-    N_("网络有点忙，%(seconds)s 秒后自动重试"),
+    N_("人有点多，%(seconds)s 秒后重试"),
     N_("马上重试"),
     N_("网络不太稳，再点一次试试"),
     N_("出了点小问题，请再试一次"),
@@ -95,7 +94,7 @@ def page(error: SelectionError | None = None, status: int = 200):
             if c.category == category.id and (not city or c.region != city)
         ]
         sections.append({"id": category.id, "label": category.label, "choices": items})
-    layouts = sorted(version.layouts.values(), key=lambda lay: (lay.min_picks, lay.id))
+    layouts = version.layouts_in_order
     picks = [c for c in form.getlist("choices") if catalog.has_choice(c)]
     return (
         render_template(
@@ -118,8 +117,8 @@ def page(error: SelectionError | None = None, status: int = 200):
             # After an error the preview leaves out what was refused, so it still draws.
             preview=None
             if error and error.field not in ("name", "layout")
-            else preview_query(
-                version,
+            else urls.preview(
+                version.version,
                 picks,
                 "" if error else form.get("name", ""),
                 "" if error else form.get("layout", ""),
@@ -129,6 +128,7 @@ def page(error: SelectionError | None = None, status: int = 200):
     )
 
 
+# The paths are built in posterapp/urls.py; tests/test_urls.py checks they reach these routes.
 @bp.get("/")
 def picker():
     return page()
@@ -152,15 +152,7 @@ def make():
         )
     except SelectionError as error:
         return page(error, 422)
-    return redirect(f"/s/{record.id}?new=1", code=303)
-
-
-def preview_query(version: CatalogVersion, picks: list[str], name: str, layout: str) -> str:
-    """The query string of /preview.jpg for these picks (the version keeps caches honest)."""
-    from urllib.parse import urlencode
-
-    return urlencode({"v": version.version, "choices": ",".join(picks), "name": name,
-                      "layout": layout})  # fmt: skip
+    return redirect(urls.share_page(record.id, just_made=True), code=303)
 
 
 def jpeg(image) -> bytes:
