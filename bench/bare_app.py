@@ -13,10 +13,10 @@ from flask import Flask, Response, request, send_file
 
 from posterapp import settings, versions
 from posterapp.assets import Assets
+from posterapp.model import new_poster_id
 from posterapp.render.poster import render_png
-from posterapp.render.qr import upper_case_host
 from posterapp.selection import make_poster
-from posterapp.store import new_poster_id
+from posterapp.urls import scan_url
 
 PNG = os.environ["BENCH_PNG"]
 PUBLIC_URL = os.environ["BENCH_PUBLIC_URL"]  # posterapp's: QR codes of the same size
@@ -34,7 +34,7 @@ def create_app() -> Flask:
     @app.post("/render")
     def render():
         body = request.get_json()
-        url = upper_case_host(f"{PUBLIC_URL}/Q/{new_poster_id()}")
+        url = scan_url(PUBLIC_URL, new_poster_id())
         poster = make_poster(version, body["choices"], body.get("name"), url)
         return Response(render_png(version, poster), mimetype="image/png")
 

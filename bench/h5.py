@@ -48,7 +48,9 @@ LCP_SCRIPT = """() => new Promise(resolve => {
     const ready = performance.getEntriesByName('picker-ready')[0];
     resolve({dcl: nav.domContentLoadedEventEnd, lcp: last ? last.startTime : null,
              lcp_element: last && last.element ? last.element.tagName + '.' + last.element.className
-               + (last.url ? ' ' + last.url.split('/').pop() : '') : null,
+               + (!last.url ? '' : last.url.startsWith('data:')
+                  ? ' ' + last.url.slice(0, last.url.indexOf(';')) + ' inside the page'
+                  : ' ' + last.url.split('/').pop()) : null,
              ready: ready ? ready.startTime : null, kb: bytes / 1024});
   }, 300);
 })"""

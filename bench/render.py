@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from posterapp import versions  # noqa: E402
+from posterapp.assets import Assets  # noqa: E402
 from posterapp.render import caches  # noqa: E402
 from posterapp.render.poster import render, render_png, render_png_reference  # noqa: E402
 from posterapp.selection import make_poster  # noqa: E402
@@ -112,15 +113,16 @@ def main() -> None:
     parser.add_argument("--memory-child", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:  # a fresh process that only renders, as a worker does
-        version = versions.load_sources(ROOT / "choices" / "default.yaml", ROOT / "assets")
+        version = versions.load_sources(ROOT / "choices" / "default.yaml", Assets(ROOT / "assets"))
         caches.clear_all()
         print(json.dumps(memory(version, args.memory_child, random.Random(7))))
         return
 
     catalog = ROOT / "choices" / "default.yaml"
     rows = []
-    for theme in versions.theme_ids(ROOT / "assets"):  # every layout in every theme
-        version = versions.load_sources(catalog, ROOT / "assets", theme=theme)
+    assets = Assets(ROOT / "assets")
+    for theme in versions.theme_ids(assets):  # every layout in every theme
+        version = versions.load_sources(catalog, assets, theme=theme)
         default = version.catalog.campaign.layout_rules.default
         rng = random.Random(2020)
         layouts = sorted(version.layouts, key=lambda k: version.layouts[k].min_picks)

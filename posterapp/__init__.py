@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     Raise :class:`settings.SettingsError` (a RuntimeError) naming every bad setting.
     """
     from flask import Flask
+    from flask.json.provider import DefaultJSONProvider
 
     test_config = test_config or {}
     # The environment, read and checked once; a test's values replace it and are checked too.
@@ -38,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update({k: v for k, v in test_config.items() if k not in settings.FIELDS})
     # Cookies go only over https when people reach posterapp over https.
     app.config["SESSION_COOKIE_SECURE"] = values.PUBLIC_URL.startswith("https://")
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own: nothing replaces it
     app.json.ensure_ascii = False
 
     from .web import init_app

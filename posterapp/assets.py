@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 from xml.parsers import expat
 
 import resvg_py
@@ -211,10 +212,10 @@ class _SvgReader:
         if self.elements == 0:
             raise AssetError(f"{self.name} 是空的，不是 SVG 图")
 
-    def refuse(self, what: str) -> None:
+    def refuse(self, what: str) -> NoReturn:
         raise AssetError(f"{self.name} {what}；SVG 图标里不能有这些，请删掉后再上传")
 
-    def doctype(self, *_args) -> None:
+    def doctype(self, *_args: object) -> None:
         self.refuse("含有 DOCTYPE 或实体声明（<!DOCTYPE>、<!ENTITY>）")
 
     def instruction(self, target: str, _data: str) -> None:

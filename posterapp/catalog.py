@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
@@ -75,6 +76,9 @@ Link = Annotated[str, AfterValidator(_link)]
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+M = TypeVar("M", bound=Model)
 
 
 class Rule(Model):
@@ -202,7 +206,7 @@ class Catalog(Model):
     _choices: dict[str, Choice] = PrivateAttr(default_factory=dict)
     _categories: dict[str, Category] = PrivateAttr(default_factory=dict)
 
-    def model_post_init(self, context) -> None:
+    def model_post_init(self, context: Any) -> None:  # pydantic's signature
         self._choices.update((c.id, c) for c in self.choices)
         self._categories.update((c.id, c) for c in self.categories)
 
@@ -216,7 +220,7 @@ class Catalog(Model):
         return self._categories[category_id]
 
 
-def life_tag(catalog: Catalog, picks) -> str:
+def life_tag(catalog: Catalog, picks: Sequence[str]) -> str:
     """Return the 生活标签 for a selection: the first rule its categories satisfy."""
     campaign = catalog.campaign
     if not picks:
@@ -229,7 +233,7 @@ def life_tag(catalog: Catalog, picks) -> str:
     return campaign.life_tag_default or ""
 
 
-def offers_for(catalog: Catalog, picks, today: dt.date) -> list[Offer]:
+def offers_for(catalog: Catalog, picks: Iterable[str], today: dt.date) -> list[Offer]:
     """Return the offers for a poster's picks: their categories, still valid today, in order."""
     wanted = {catalog.choice(p).category for p in picks if catalog.has_choice(p)}
     return [o for o in catalog.offers if o.category in wanted and o.until >= today]
@@ -287,7 +291,7 @@ class Parts:
     def salvage(cls, data: dict) -> Parts:
         """Validate each part on its own and keep those that pass (their errors are known)."""
 
-        def items(key: str, model: type[Model]) -> dict[int, Model]:
+        def items(key: str, model: type[M]) -> dict[int, M]:
             raw = data.get(key)
             if not isinstance(raw, list):
                 return {}
@@ -313,14 +317,16 @@ class Parts:
         )
 
 
-def _quietly(model: type[Model], value) -> Model | None:
+def _quietly(model: type[M], value: object) -> M | None:
     try:
         return model.model_validate(value)
     except ValidationError:
         return None
 
 
-def _check_link(doc: yamldoc.Document, path, link: str, domains: list[str] | None) -> None:
+def _check_link(
+    doc: yamldoc.Document, path: yamldoc.Path, link: str, domains: list[str] | None
+) -> None:
     """A service link must be https and go to one of the campaign's own domains."""
     parts = urlsplit(link)
     host = (parts.hostname or "").lower()

@@ -88,7 +88,8 @@ def _text(value: Any, field: str) -> str:
     return value
 
 
-def _choice_at(data: CommentedMap, index: Any) -> CommentedMap:
+def _choice_at(data: CommentedMap, index: object) -> tuple[int, CommentedMap]:
+    """Return the checked ``index`` the form sent and the choice there."""
     choices = data["choices"]
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(choices):
         raise EditError(_("这个选项已经不在了（可能刚被删掉或移动了），请刷新表单"))
@@ -97,7 +98,7 @@ def _choice_at(data: CommentedMap, index: Any) -> CommentedMap:
         raise EditError(
             _("第 %(number)s 个选项不是“名字: 值”的写法，请在“YAML”视图里修改", number=index + 1)
         )
-    return item
+    return index, item
 
 
 def _free_id(data: CommentedMap, base: str) -> str:
@@ -122,7 +123,7 @@ def apply(text: str, change: dict) -> tuple[str, int | None]:
         field = change.get("field")
         if field not in CHOICE_FIELDS:
             raise EditError(_("表单发来的修改看不懂，请刷新页面再试"))
-        item = _choice_at(data, index)
+        index, item = _choice_at(data, index)
         value = _text(change.get("value", ""), field)
         if field in OPTIONAL and not value:
             item.pop(field, None)
@@ -148,7 +149,7 @@ def apply(text: str, change: dict) -> tuple[str, int | None]:
         choices.insert(where, new)
         return dump(data), where
     if op == "duplicate":
-        item = _choice_at(data, index)
+        index, item = _choice_at(data, index)
         copy = CommentedMap()
         for key, value in item.items():
             copy[key] = value
@@ -158,11 +159,11 @@ def apply(text: str, change: dict) -> tuple[str, int | None]:
         choices.insert(index + 1, copy)
         return dump(data), index + 1
     if op == "delete":
-        _choice_at(data, index)
+        index, _item = _choice_at(data, index)
         del choices[index]
         return dump(data), min(index, len(choices) - 1) if choices else None
     if op == "move":
-        item = _choice_at(data, index)
+        index, item = _choice_at(data, index)
         to = _position(change.get("to"), len(choices))
         del choices[index]
         choices.insert(to, item)

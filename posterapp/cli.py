@@ -7,7 +7,9 @@ import functools
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -15,20 +17,23 @@ from . import catalog as catalog_module
 from . import layouts as layouts_module
 from . import settings, staff, stats, versions
 from .assets import Assets
-from .errors import Conflict, InvalidSource, PosterappError
+from .catalog import Catalog
+from .clickzh import Day, Group, WholeNumber, option
+from .clickzh import Path as PathType
+from .errors import Conflict, InvalidSource, PosterappError, Problem
 from .i18n import _, ngettext
 from .render import proof
 from .render.poster import render_png
 from .render.sheet import sheet as render_sheet
 from .selection import make_poster
-from .store import Store
+from .store import Publication, Store
 
 DEFAULT_URL = "http://localhost:8000/"
 
 
 class Context:
     def __init__(self, assets: Path, data_dir: Path, values: settings.Settings):
-        self.assets = assets
+        self.assets = Assets(assets)
         self.data_dir = data_dir
         self.settings = values
 
@@ -53,54 +58,75 @@ class Context:
         return version
 
 
-@click.group()
-@click.option(
+@click.group(cls=Group)
+@option(
     "--assets",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=PathType(file_okay=False, path_type=Path),
     default=None,
-    show_default="POSTERAPP_ASSETS_DIR or assets/",
-    help=settings.describe("ASSETS_DIR"),
+    metavar="文件夹",
+    show_default="POSTERAPP_ASSETS_DIR 或 assets/",
+    help="图标和排版（layouts/*.yaml）所在的文件夹；目录里的图片路径都从这里算起",
 )
-@click.option(
+@option(
     "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=PathType(file_okay=False, path_type=Path),
     default=None,
-    show_default="POSTERAPP_DATA_DIR or instance/",
-    help=settings.describe("DATA_DIR"),
+    metavar="文件夹",
+    show_default="POSTERAPP_DATA_DIR 或 instance/",
+    help="posterapp 存放数据的文件夹：数据库（默认用 SQLite）和画好的图片",
 )
 @click.pass_context
 def main(ctx: click.Context, assets: Path | None, data_dir: Path | None) -> None:
-    """Make "美好生活" posters and check the files campaign staff edit."""
+    """制作“美好生活”海报，检查活动同事编辑的文件。
+
+    先用 posterapp validate 检查改过的目录，再用 posterapp publish 发布；
+    想看活动数据，运行 posterapp stats。在命令后面加 --help 可以看它的用法。
+    """
     try:
         values = settings.load()
     except settings.SettingsError as error:
         for problem in error.problems:
-            click.echo(f"error: {problem}", err=True)
+            click.echo(_("设置需要改一下：%(problem)s", problem=problem), err=True)
         ctx.exit(1)
     ctx.obj = Context(assets or values.ASSETS_DIR, data_dir or values.DATA_DIR, values)
 
 
-catalog_option = click.option(
+def _default_catalog() -> Path:
+    context = click.get_current_context().find_object(Context)
+    assert context is not None, "every command runs under main(), which makes the Context"
+    return context.settings.CATALOG
+
+
+catalog_option = option(
     "--catalog",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=lambda: click.get_current_context().find_object(Context).settings.CATALOG,
-    show_default="POSTERAPP_CATALOG or choices/default.yaml",
-    help="catalog YAML to use",
+    type=PathType(dir_okay=False, exists=True, path_type=Path),
+    default=_default_catalog,
+    metavar="文件",
+    show_default="POSTERAPP_CATALOG 或 choices/default.yaml",
+    help="用哪个 YAML 目录文件",
 )
 
 
-def _fail(error: PosterappError) -> None:
-    click.echo(f"error: {error.message}", err=True)
+def _fail(error: PosterappError) -> NoReturn:
+    click.echo(_("出错了：%(reason)s", reason=error.message), err=True)
     sys.exit(1)
 
 
 @main.command()
 @click.argument(
-    "files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+    "files",
+    nargs=-1,
+    required=True,
+    metavar="文件…",
+    type=PathType(dir_okay=False, exists=True, path_type=Path),
 )
 @click.pass_obj
 def validate(ctx: Context, files: tuple[Path, ...]) -> None:
-    """Check catalog and layout files; list every problem with its line and key."""
+    """检查目录和排版文件，逐条列出问题和所在的行。
+
+    可以一次检查好几个文件，比如 posterapp validate choices/default.yaml
+    assets/layouts/grid.yaml。只有提醒时照常退出；有问题时退出码是 1，改好再检查一次。
+    """
     failed = False
     for path in files:
         try:
@@ -113,7 +139,7 @@ def validate(ctx: Context, files: tuple[Path, ...]) -> None:
     sys.exit(1 if failed else 0)
 
 
-def _echo_problems(path: Path, problems) -> None:
+def _echo_problems(path: Path, problems: list[Problem]) -> None:
     """Print problems the way the console shows them: line, what it belongs to, what to do."""
     count = len(problems)
     click.echo(
@@ -136,7 +162,7 @@ def _echo_problems(path: Path, problems) -> None:
         )
 
 
-def _echo_warnings(path: Path, warnings) -> None:
+def _echo_warnings(path: Path, warnings: list[Problem]) -> None:
     for warning in warnings:
         where = warning.where
         text = (
@@ -149,10 +175,10 @@ def _echo_warnings(path: Path, warnings) -> None:
 
 def _validate_one(ctx: Context, path: Path) -> str:
     if path.resolve().parent.name == "layouts":
-        layout, doc = layouts_module.parse(path.read_bytes(), str(path), Assets(ctx.assets))
+        layout, doc = layouts_module.parse(path.read_bytes(), str(path), ctx.assets)
         if layout is not None and not doc.problems:
             proof.check_layout(layout, doc)
-        if doc.problems:
+        if doc.problems or layout is None:  # no layout without a problem that says why
             raise InvalidSource(doc.problems)
         return _(
             "排版 %(id)s（%(label)s），%(low)s–%(high)s 项",
@@ -162,9 +188,9 @@ def _validate_one(ctx: Context, path: Path) -> str:
             high=layout.max_picks,
         )
     version = versions.load_sources(path, ctx.assets)  # checking stores nothing
-    _echo_warnings(path, catalog_module.warnings(path.read_text("utf-8"), None, Assets(ctx.assets)))
+    _echo_warnings(path, catalog_module.warnings(path.read_text("utf-8"), None, ctx.assets))
     for warning in proof.break_warnings(version.catalog, version.layouts):
-        click.echo(f"提醒 {path}: {warning}")
+        click.echo(_("提醒 %(file)s %(text)s", file=path, text=warning))
     return _summary(version)
 
 
@@ -180,19 +206,29 @@ def _summary(version: versions.CatalogVersion) -> str:
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option(
-    "--as", "who", default=None, help="name recorded in the history (default: your OS user name)"
+@click.argument(
+    "file", metavar="目录文件", type=PathType(dir_okay=False, exists=True, path_type=Path)
 )
-@click.option(
-    "--base",
-    type=int,
+@option(
+    "--as",
+    "who",
     default=None,
-    help="the publication (#id) the file was edited from; refused if another is live now",
+    metavar="名字",
+    help="记在版本历史里的发布人（默认是你登录电脑用的用户名）",
+)
+@option(
+    "--base",
+    type=WholeNumber(),
+    default=None,
+    metavar="编号",
+    help="你是从哪次发布（#编号）开始改的；如果现在用的已经不是它，就不发布，免得盖掉别人的修改",
 )
 @click.pass_obj
 def publish(ctx: Context, file: Path, who: str | None, base: int | None) -> None:
-    """Publish a catalog file: the console's checks, then a compare-and-set switch."""
+    """发布一个目录文件：先做和后台一样的检查，再换成新版本。
+
+    如果在你发布的同时有人也发布了，这次不会生效，请看看对方改了什么再发布。
+    """
     store = ctx.store
     live = store.live()
     if who is None:
@@ -205,7 +241,7 @@ def publish(ctx: Context, file: Path, who: str | None, base: int | None) -> None
     except UnicodeDecodeError:
         _refuse(_("%(file)s 不是 UTF-8 编码的文本，请另存为 UTF-8 再发布", file=file))
     text = text.replace("\r\n", "\n")
-    assets = Assets(ctx.assets, uploads=store.upload)
+    assets = Assets(ctx.assets.root, uploads=store.upload)
     try:
         version = versions.load_text(text, str(file), assets)
     except InvalidSource as error:
@@ -245,12 +281,12 @@ def publish(ctx: Context, file: Path, who: str | None, base: int | None) -> None
     )
 
 
-def _refuse(message: str) -> None:
+def _refuse(message: str) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(1)
 
 
-def _live_catalog(store: Store, live):
+def _live_catalog(store: Store, live: Publication | None) -> Catalog | None:
     if live is None:
         return None
     try:
@@ -261,12 +297,29 @@ def _live_catalog(store: Store, live):
 
 @main.command()
 @catalog_option
-@click.option("--catalog-version", help="render with a stored earlier version instead")
-@click.option("--choices", "picks", required=True, help="choice ids, separated by commas")
-@click.option("--name", default="", help="the name printed on the poster")
-@click.option("--layout", default=None, help="layout id (default: the catalog's rules decide)")
-@click.option("--url", default=DEFAULT_URL, show_default=True, help="what the QR code opens")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@option(
+    "--catalog-version",
+    metavar="版本号",
+    help="改用以前保存过的目录版本来画（版本号见 posterapp versions）",
+)
+@option(
+    "--choices",
+    "picks",
+    required=True,
+    metavar="id,id,…",
+    help="挑了哪些选项：写选项的 id，用逗号隔开",
+)
+@option("--name", default="", metavar="名字", help="印在海报上的名字")
+@option("--layout", default=None, metavar="id", help="用哪种排版（不写就按目录的规则自动选）")
+@option("--url", default=DEFAULT_URL, show_default=True, metavar="网址", help="扫二维码打开的网址")
+@option(
+    "-o",
+    "--output",
+    type=PathType(dir_okay=False, path_type=Path),
+    required=True,
+    metavar="文件",
+    help="海报存成哪个 PNG 文件",
+)
 @click.pass_obj
 def render(
     ctx: Context,
@@ -278,7 +331,7 @@ def render(
     url: str,
     output: Path,
 ) -> None:
-    """Render one poster to a PNG file."""
+    """画一张海报，存成 PNG 文件。"""
     try:
         version = ctx.store.load_version(catalog_version) if catalog_version else ctx.load(catalog)
         poster = make_poster(
@@ -289,18 +342,31 @@ def render(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(render_png(version, poster))
     click.echo(
-        f"wrote {output} (1080×1920, layout {poster.layout}, {len(poster.picks)} picks, "
-        f"catalog version {version.version})"
+        _(
+            "海报画好了：%(file)s（1080×1920，排版 %(layout)s，"
+            "%(count)s 项，目录版本 %(version)s）",
+            file=output,
+            layout=poster.layout,
+            count=len(poster.picks),
+            version=version.version,
+        )
     )
 
 
 @main.command()
 @catalog_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--all-themes", is_flag=True, help="one row per theme under assets/themes/")
+@option(
+    "-o",
+    "--output",
+    type=PathType(dir_okay=False, path_type=Path),
+    required=True,
+    metavar="文件",
+    help="样张存成哪个 PNG 文件",
+)
+@option("--all-themes", is_flag=True, help="assets/themes/ 里的每个主题各画一行")
 @click.pass_obj
 def sheet(ctx: Context, catalog: Path, output: Path, all_themes: bool) -> None:
-    """Render a contact sheet: every layout at its fewest, a middle and most picks."""
+    """画一张样张：每种排版按最少、中间、最多的项数各画一张。"""
     version = ctx.load(catalog)
     shown = [version]
     if all_themes:
@@ -312,23 +378,30 @@ def sheet(ctx: Context, catalog: Path, output: Path, all_themes: bool) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     render_sheet(shown).save(output, format="PNG")
     click.echo(
-        f"wrote {output} ({len(proof.reachable(version.catalog, version.layouts))} "
-        f"layouts × {len(shown)} theme(s), catalog version {version.version})"
+        _(
+            "样张画好了：%(file)s（%(layouts)s 种排版 × %(themes)s 个主题，目录版本 %(version)s）",
+            file=output,
+            layouts=len(proof.reachable(version.catalog, version.layouts)),
+            themes=len(shown),
+            version=version.version,
+        )
     )
 
 
 @main.command()
 @catalog_option
-@click.option(
+@option(
     "-o",
     "--output-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=PathType(file_okay=False, path_type=Path),
     default=Path("out"),
     show_default=True,
+    metavar="文件夹",
+    help="存到哪个文件夹",
 )
 @click.pass_obj
 def demo(ctx: Context, catalog: Path, output_dir: Path) -> None:
-    """Render a sample poster in every layout, and the contact sheet, into a folder."""
+    """每种排版各画一张示例海报，连同样张一起存进一个文件夹。"""
     version = ctx.load(catalog)
     output_dir.mkdir(parents=True, exist_ok=True)
     ids = [c.id for c in version.catalog.choices]
@@ -342,45 +415,57 @@ def demo(ctx: Context, catalog: Path, output_dir: Path) -> None:
         poster = make_poster(version, picks, name, DEFAULT_URL, layout.id)
         path = output_dir / f"demo-{layout.id}.png"
         path.write_bytes(render_png(version, poster))
-        click.echo(f"wrote {path}")
+        click.echo(_("示例海报画好了：%(file)s", file=path))
     render_sheet([version]).save(output_dir / "sheet.png", format="PNG")
-    click.echo(f"wrote {output_dir / 'sheet.png'}")
+    click.echo(_("样张画好了：%(file)s", file=output_dir / "sheet.png"))
 
 
 @main.command("versions")
 @click.pass_obj
 def list_versions(ctx: Context) -> None:
-    """List the stored catalog versions, oldest first."""
-    for version_id in ctx.store.version_ids():
+    """列出保存过的目录版本号，最早的在前。
+
+    版本号可以交给 posterapp render --catalog-version，用当时的目录重画海报。
+    """
+    ids = ctx.store.version_ids()
+    if not ids:
+        click.echo(
+            _("还没有保存过目录版本。启动一次应用，或者用 posterapp publish 发布目录后就有了。"),
+            err=True,
+        )
+    for version_id in ids:
         click.echo(version_id)
 
 
 @main.command("init-db")
 @click.pass_obj
 def init_db(ctx: Context) -> None:
-    """Create the database or upgrade it to the current schema (safe to run again)."""
+    """建好数据库，或者把它升级到最新的结构（重复运行也没关系）。"""
     store = Store(ctx.database_url)
     try:
         change = store.migrate()
     finally:
         store.close()
     if change.created:
-        done = f"created at revision {change.after}"
+        done = _("新建的，结构版本 %(after)s", after=change.after)
     elif change.before == change.after:
-        done = f"already at revision {change.after}, nothing to do"
+        done = _("已经是结构版本 %(after)s，不用改动", after=change.after)
     elif change.before is None:
-        done = f"made before migrations: taken as the release, upgraded to {change.after}"
+        done = _("这是有迁移记录之前建的，按首个正式版处理，已升级到 %(after)s", after=change.after)
     else:
-        done = f"upgraded from revision {change.before} to {change.after}"
-    click.echo(f"database ready ({done}): {store.engine.url.render_as_string(hide_password=True)}")
+        done = _(
+            "已从结构版本 %(before)s 升级到 %(after)s", before=change.before, after=change.after
+        )
+    url = store.engine.url.render_as_string(hide_password=True)
+    click.echo(_("数据库准备好了（%(done)s）：%(url)s", done=done, url=url))
 
 
 @main.group()
 def admin() -> None:
-    """Manage staff accounts of the campaign console (/admin): add, roles, disable, remove …"""
+    """管理活动后台（/admin）的员工账号：创建、换角色、停用、删除……"""
 
 
-def _admin_fail(message: str) -> None:
+def _admin_fail(message: str) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(1)
 
@@ -395,11 +480,15 @@ def _by() -> str:
 
 def _new_password() -> str:
     if sys.stdin.isatty():
-        return click.prompt("密码", hide_input=True, confirmation_prompt="再输入一次")
+        while True:  # click's own confirmation would say a mismatch in English
+            password = click.prompt("密码", hide_input=True, prompt_suffix="：")
+            if click.prompt("再输入一次", hide_input=True, prompt_suffix="：") == password:
+                return password
+            click.echo("两次输入的密码不一样，请重新输入。", err=True)
     return sys.stdin.readline().rstrip("\n")
 
 
-def _account_change(change, *args) -> None:
+def _account_change(change: Callable[..., object], *args: object) -> None:
     """Run a change from posterapp.staff; say its refusal in plain words and exit 1."""
     try:
         change(*args, by=_by())
@@ -407,17 +496,17 @@ def _account_change(change, *args) -> None:
         _admin_fail(error.message)
 
 
-ROLE_HELP = "角色：" + "，".join(
-    f"{r} {staff.ROLE_NAMES[r]}（{staff.ROLE_DUTIES[r]}）" for r in staff.ROLES
+ROLE_HELP = "给账号的角色，不写就是「admin」管理员。可以选：" + "，".join(
+    f"「{r}」{staff.ROLE_NAMES[r]}（{staff.ROLE_DUTIES[r]}）" for r in staff.ROLES
 )
 
 
 @admin.command("add-user")
-@click.argument("name")
-@click.option("--role", default="admin", show_default=True, help=ROLE_HELP)
+@click.argument("name", metavar="账号名")
+@option("--role", default="admin", metavar="角色", help=ROLE_HELP)
 @click.pass_obj
 def add_user(ctx: Context, name: str, role: str) -> None:
-    """Create a staff account; the password is asked for (or read from stdin)."""
+    """创建员工账号，会请你输入密码（也可以从标准输入读入）。"""
     if role not in staff.ROLES:
         _admin_fail(f"没有“{role}”这个角色，可以选：{'、'.join(staff.ROLES)}")
     _account_change(staff.add_user, ctx.store, name, _new_password(), role)
@@ -425,47 +514,47 @@ def add_user(ctx: Context, name: str, role: str) -> None:
 
 
 @admin.command("set-role")
-@click.argument("name")
-@click.argument("role")
+@click.argument("name", metavar="账号名")
+@click.argument("role", metavar="角色")
 @click.pass_obj
 def set_role(ctx: Context, name: str, role: str) -> None:
-    """Give an account another role (viewer, editor, publisher, admin)."""
+    """给账号换一个角色：「viewer」「editor」「publisher」或「admin」。"""
     _account_change(staff.set_role, ctx.store, name, role)
     click.echo(f"{name} 现在是{staff.ROLE_NAMES[role]}；它已登录的地方都已退出，需要重新登录。")
 
 
 @admin.command("disable")
-@click.argument("name")
+@click.argument("name", metavar="账号名")
 @click.pass_obj
 def disable(ctx: Context, name: str) -> None:
-    """Stop an account from signing in; its sessions end at once."""
+    """停用账号：它登录的地方马上全部退出，也不能再登录。"""
     _account_change(staff.set_disabled, ctx.store, name, True)
     click.echo(f"已停用 {name}：它已登录的地方都已退出，也不能再登录。")
 
 
 @admin.command("enable")
-@click.argument("name")
+@click.argument("name", metavar="账号名")
 @click.pass_obj
 def enable(ctx: Context, name: str) -> None:
-    """Let a disabled account sign in again."""
+    """让停用的账号重新可以登录。"""
     _account_change(staff.set_disabled, ctx.store, name, False)
     click.echo(f"已恢复 {name}，可以重新登录了。")
 
 
 @admin.command("remove")
-@click.argument("name")
+@click.argument("name", metavar="账号名")
 @click.pass_obj
 def remove(ctx: Context, name: str) -> None:
-    """Delete an account (what it published stays in the history)."""
+    """删除账号（它发布过的版本仍然留在版本历史里）。"""
     _account_change(staff.remove, ctx.store, name)
     click.echo(f"已删除 {name}。它发布过的版本仍然留在版本历史里。")
 
 
 @admin.command("reset-password")
-@click.argument("name")
+@click.argument("name", metavar="账号名")
 @click.pass_obj
 def reset_password(ctx: Context, name: str) -> None:
-    """Set a new password (asked for, or read from stdin); its sessions end at once."""
+    """设一个新密码（会请你输入，也可以从标准输入读入）；它登录的地方马上全部退出。"""
     if ctx.store.account(name) is None:
         _admin_fail(f"没有叫 {name} 的员工账号；要创建请运行 posterapp admin add-user {name}")
     _account_change(staff.reset_password, ctx.store, name, _new_password())
@@ -475,17 +564,17 @@ def reset_password(ctx: Context, name: str) -> None:
 @admin.command("list")
 @click.pass_obj
 def list_accounts(ctx: Context) -> None:
-    """List the staff accounts with their roles."""
+    """列出员工账号和各自的角色。"""
     for account in ctx.store.accounts():
         state = "，已停用" if account.disabled else ""
         click.echo(f"{account.name}\t{staff.ROLE_NAMES.get(account.role, account.role)}{state}")
 
 
 @admin.command("unlock")
-@click.argument("name")
+@click.argument("name", metavar="账号名")
 @click.pass_obj
 def unlock(ctx: Context, name: str) -> None:
-    """Let an account sign in again at once: forget its wrong passwords from every address."""
+    """解除登录锁定：清除账号在所有地址的密码错误记录，马上就能登录。"""
     cleared = staff.unlock(ctx.store, name, by=_by())
     if cleared:
         click.echo(f"已解除 {name} 的登录锁定（清除了 {cleared} 次密码错误记录），现在就可以登录。")
@@ -499,15 +588,16 @@ def unlock(ctx: Context, name: str) -> None:
 
 
 @main.command()
-@click.option(
+@option(
     "--before",
     required=True,
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="delete what happened before this day (Asia/Shanghai), like 2026-01-01",
+    type=Day(),
+    metavar="日期",
+    help="删除这一天（北京时间）之前的记录，写成 2026-01-01 这样",
 )
 @click.pass_obj
-def purge(ctx: Context, before) -> None:
-    """Delete old events, service clicks, sign-ins and audit entries (posters stay)."""
+def purge(ctx: Context, before: dt.datetime) -> None:
+    """删除旧的事件、服务点击、登录记录和操作记录（海报本身都会留着）。"""
     shanghai = dt.timezone(dt.timedelta(hours=8))
     moment = before.replace(tzinfo=shanghai)
     removed = ctx.store.purge_before(moment)
@@ -523,13 +613,19 @@ def purge(ctx: Context, before) -> None:
 
 
 @main.command("stats")
-@click.option("--json", "as_json", is_flag=True, help="print the figures as JSON")
+@option("--json", "as_json", is_flag=True, help="用 JSON 输出数据（给程序读）")
 @click.pass_obj
 def stats_command(ctx: Context, as_json: bool) -> None:
-    """Print the campaign's numbers: posters, views, scans, referrals, K, top choices …"""
+    """看活动数据：海报、浏览、扫码、朋友带来的海报、K 值、最多人选的选项……"""
     live = ctx.store.live()
     if live is None:
-        click.echo("error: no catalog has been published yet; start the app once", err=True)
+        click.echo(
+            _(
+                "还没有发布过目录，暂时没有数据。先启动一次应用（会发布默认目录），"
+                "或者用 posterapp publish 发布一个目录。"
+            ),
+            err=True,
+        )
         sys.exit(1)
     figures = stats.figures(ctx.store, ctx.store.load_version(live.version).catalog)
     click.echo(

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
@@ -57,7 +58,7 @@ class TextStyle(Model):
         return self.min_size or self.size
 
     @model_validator(mode="after")
-    def _sizes(self):
+    def _sizes(self) -> Self:
         if self.min_size is not None and self.min_size > self.size:
             raise ValueError(
                 _("min_size（%(low)s）比 size（%(size)s）还大", low=self.min_size, size=self.size)
@@ -66,8 +67,7 @@ class TextStyle(Model):
 
 
 class TextElement(TextStyle):
-    """A text on the poster; ``text`` may use {title} {slogan} {brand} {footer} {name} {count}
-    {tag}."""
+    """A text on the poster; ``text`` may use the ``PLACEHOLDERS``, like {title} or {name}."""
 
     text: Text | None = None
     if_no_name: Text | None = Field(None, description="text used when the user gave no name")
@@ -87,7 +87,7 @@ class Background(Model):
     image: Text | None = None
 
     @model_validator(mode="after")
-    def _one(self):
+    def _one(self) -> Self:
         given = [k for k in ("color", "gradient", "image") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
@@ -232,6 +232,28 @@ class Layout(Model):
         return positions
 
 
+# What a layout's text may say in braces, filled in this order (see ``fill``): the campaign's
+# own texts, then the person's name, how many they picked and their 生活标签.
+CAMPAIGN_PLACEHOLDERS = ("title", "slogan", "brand", "footer")
+PLACEHOLDERS = (*CAMPAIGN_PLACEHOLDERS, "name", "count", "tag")
+
+
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """Fill in the placeholders of ``template`` that ``values`` gives, in ``PLACEHOLDERS`` order.
+
+    Only these names are filled in: str.format would let a template reach attributes.
+    """
+    for field in PLACEHOLDERS:
+        if field in values:
+            template = template.replace("{" + field + "}", values[field])
+    return template
+
+
+def in_order(layouts: Iterable[Layout]) -> list[Layout]:
+    """Return layouts in the one order people and staff see them: fewest picks first."""
+    return sorted(layouts, key=lambda lay: (lay.min_picks, lay.max_picks, lay.id))
+
+
 DEFAULT_TEXTS = {
     "title": "{title}",
     "name": "{name}",
@@ -332,7 +354,7 @@ def check(layout: Layout, doc: yamldoc.Document, assets: Assets) -> None:
     _check_cards(layout, doc)
     # The panel holds the call to action: what is inside it may not stick out of it.
     if layout.panel is not None:
-        inside_panel = [k for k in ("qr", "cta", "cta_hint", "brand") if k in boxes]
+        inside_panel: list[str] = [k for k in ("qr", "cta", "cta_hint", "brand") if k in boxes]
         if layout.arrow is not None:
             boxes["arrow"] = layout.arrow
             inside_panel.append("arrow")
@@ -350,7 +372,9 @@ def check(layout: Layout, doc: yamldoc.Document, assets: Assets) -> None:
             if _overlap(boxes[a], boxes[b]):
                 doc.add((b,), _("%(b)s 和 %(a)s 重叠了：移开其中一个", b=b, a=a))
     # Decoration lives where content never goes.
-    decorations = [(("shapes", i, "box"), shape.box) for i, shape in enumerate(layout.shapes)]
+    decorations: list[tuple[yamldoc.Path, Box]] = [
+        (("shapes", i, "box"), shape.box) for i, shape in enumerate(layout.shapes)
+    ]
     if layout.keyvisual is not None:
         decorations.append((("keyvisual",), layout.keyvisual))
     for path, box in decorations:
@@ -359,11 +383,13 @@ def check(layout: Layout, doc: yamldoc.Document, assets: Assets) -> None:
                 doc.add(path, _("这个装饰盖住了 %(name)s：装饰不能压在内容上", name=name))
 
 
-def _outside(box, width: int, height: int) -> str:
+def _outside(box: Box, width: int, height: int) -> str:
     return _("框 %(box)s 超出了 %(w)s×%(h)s 的范围", box=list(box), w=width, h=height)
 
 
-def _check_text_box(doc, path, style: TextStyle, width: int, height: int) -> None:
+def _check_text_box(
+    doc: yamldoc.Document, path: yamldoc.Path, style: TextStyle, width: int, height: int
+) -> None:
     if not _inside(style.box, width, height):
         doc.add((*path, "box"), _outside(style.box, width, height))
     need = math.ceil(style.smallest * style.line_height)

@@ -10,26 +10,28 @@ from __future__ import annotations
 import contextlib
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+from typing import NoReturn
 
-from . import metrics, versions
+from . import metrics, urls, versions
 from .assets import Assets
 from .cache import ImageCache
 from .errors import Conflict, SelectionError, Unavailable
 from .experiments import assign
 from .i18n import _
+from .model import is_poster_id, new_poster_id
 from .render.card import render_card_png
-from .render.poster import render_png
-from .render.qr import upper_case_host
+from .render.poster import render_light, render_png
 from .selection import make_poster
-from .store import PosterRecord, Publication, Store, is_poster_id, new_poster_id, now
+from .store import PosterRecord, Publication, Store, now
 from .versions import CatalogVersion
 
 
 @contextlib.contextmanager
-def time_budget(seconds: float):
+def time_budget(seconds: float) -> Iterator[None]:
     """Raise Unavailable if the block runs longer than ``seconds`` (main thread, Unix only).
 
     A render that hangs would hold a worker until gunicorn kills it; this gives the person
@@ -39,7 +41,7 @@ def time_budget(seconds: float):
         yield
         return
 
-    def expire(signum, frame):
+    def expire(signum: int, frame: FrameType | None) -> NoReturn:
         raise Unavailable(_("海报做得有点慢，请稍等几秒再试"))
 
     # Only the main thread can take signals. Ask signal.signal rather than threading: under
@@ -87,11 +89,15 @@ class Studio:
         """
         now_ = time.monotonic()
         if self._live is None or now_ - self._live[0] > LIVE_CHECK_SECONDS:
-            live = self.store.live()
-            if live is None:
-                raise RuntimeError("no catalog has been published; start the app once to do so")
-            self._live = (now_, self.store.load_version(live.version))
+            self._live = (now_, self.store.load_version(self.live_publication().version))
         return self._live[1]
+
+    def live_publication(self) -> Publication:
+        """Return the live publication: there is one from the app's first start on."""
+        live = self.store.live()
+        if live is None:
+            raise RuntimeError("no catalog has been published; start the app once to do so")
+        return live
 
     def ensure_published(self, catalog_path: Path) -> None:
         """Publish the catalog file if nothing is live yet (the first start of a new database)."""
@@ -133,20 +139,16 @@ class Studio:
         return publication
 
     def url(self, path: str) -> str:
-        """Return the absolute URL of ``path`` on the public address."""
-        return self.public_url.rstrip("/") + path
+        """Return the absolute URL of ``path`` (one of ``posterapp.urls``) on the public address."""
+        return urls.absolute(self.public_url, path)
 
     def scan_url(self, poster_id: str) -> str:
-        """Return what a new poster's QR code opens: ``https://HOST/Q/ID``, upper case after ``://``.
-
-        Host, ``/Q/`` and the (upper-case) id are all in the QR alphanumeric set, so a
-        40-character production host still fits a version 4 code at error correction Q.
-        """
-        return upper_case_host(self.url(f"/Q/{poster_id}"))
+        """Return what a new poster's QR code opens (see ``urls.scan_url``)."""
+        return urls.scan_url(self.public_url, poster_id)
 
     def create(
         self,
-        picks,
+        picks: object,
         name: str | None = None,
         layout: str | None = None,
         ref: str | None = None,
@@ -192,7 +194,7 @@ class Studio:
             ref=ref,
             created_at=now(),
             city=city or None,
-            variant=f"{experiment.id}:{variant.id}" if variant else None,
+            variant=f"{experiment.id}:{variant.id}" if experiment and variant else None,
         )
         # Render before storing: a poster that is acknowledged can always be drawn.
         started = time.perf_counter()
@@ -231,6 +233,17 @@ class Studio:
         with time_budget(self.render_budget):
             png = render_png(version, record.poster)
         return self.cache.put(record.id, png)
+
+    def light(self, record: PosterRecord) -> Path:
+        """Return the poster's light WebP (the share page paints it first), rendering if need be."""
+        key = f"{record.id}-light"  # the cache names every file .png; this one holds WebP bytes
+        cached = self.cache.get(key)
+        if cached:
+            return cached
+        version = self.version_of(record)
+        with time_budget(self.render_budget):
+            webp = render_light(version, record.poster)
+        return self.cache.put(key, webp)
 
     def card(self, record: PosterRecord) -> Path:
         """Return the 1200×630 share card, rendering it from the record if it is not cached."""

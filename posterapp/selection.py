@@ -113,7 +113,7 @@ def clean_name(version: CatalogVersion, raw: str | None) -> str:
     return name
 
 
-def clean_picks(version: CatalogVersion, picks) -> tuple[str, ...]:
+def clean_picks(version: CatalogVersion, picks: object) -> tuple[str, ...]:
     """Check the chosen ids: known, not repeated, within the campaign's limits."""
     catalog, campaign = version.catalog, version.catalog.campaign
     if not isinstance(picks, list | tuple) or not all(isinstance(p, str) for p in picks):
@@ -164,7 +164,7 @@ def too_many(most: int, count: int) -> str:
     )
 
 
-def clean_url(url) -> str:
+def clean_url(url: object) -> str:
     if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s/]+\S*", url):
         raise SelectionError(_("二维码里的网址要以 http:// 或 https:// 开头"), field="url")
     if len(url) > MAX_URL:
@@ -181,7 +181,7 @@ def clean_url(url) -> str:
 
 def make_poster(
     version: CatalogVersion,
-    picks,
+    picks: object,
     name: str | None,
     url: str,
     layout: str | None = None,

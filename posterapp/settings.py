@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,8 +222,9 @@ LISTEN_ADDRESS = Kind(
 )
 
 
-def setting(kind: Kind, default, description: str, shown: str | None = None):
+def setting(kind: Kind, default: object, description: str, shown: str | None = None) -> Any:
     """Declare one setting: its kind, its default, what it is for, the default as shown."""
+    # Any, as dataclasses.field() has it: the field stands in for a value of the setting's type.
     metadata = {"kind": kind, "description": description, "shown": shown}
     if callable(default):
         return field(default_factory=default, metadata=metadata)
@@ -351,7 +353,9 @@ def describe(name: str) -> str:
 def default(name: str) -> object:
     """Return the default value of setting ``name``."""
     f = FIELDS[name]
-    return f.default_factory() if f.default is dataclasses.MISSING else f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return f.default
 
 
 def shown_default(name: str) -> str:
@@ -378,7 +382,7 @@ def load(
             given[name] = overrides[name]
         elif PREFIX + name in environ:
             given[name] = environ[PREFIX + name]
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # each parsed by its field's Kind: of that field's type
     problems: dict[str, str] = {}
     for name, raw in given.items():
         kind = FIELDS[name].metadata["kind"]

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from .catalog import NATIONWIDE, Catalog
 from .errors import VersionNotFound
 from .experiments import Interval, bootstrap_mean, verdict, wilson
+from .i18n import _
 from .store import (
     OFFER,
     Store,
@@ -65,7 +66,7 @@ def figures(store: Store, catalog: Catalog, timezone: str = "Asia/Shanghai", top
         made, referred = db.execute(
             sa.select(sa.func.count(), sa.func.count(posters.c.ref)).select_from(posters)
         ).one()
-        kinds = dict(
+        kinds: dict[str, int] = dict(
             db.execute(
                 sa.select(events.c.kind, sa.func.count())
                 .where(events.c.kind.in_(("share_view", "scan")))
@@ -225,7 +226,7 @@ def experiments(store: Store, catalog: Catalog | None = None) -> list[dict]:
         arms = experiment["variants"]
         # The running experiment's name as staff wrote it; an ended one keeps its id.
         is_running = running is not None and running.id == experiment["id"]
-        experiment["label"] = running.label if is_running else experiment["id"]
+        experiment["label"] = running.label if running and is_running else experiment["id"]
         experiment["running"] = is_running
         experiment["verdicts"] = [
             verdict({a["id"]: _back(a["k_factor"]) for a in arms}, "裂变系数 K"),
@@ -462,41 +463,52 @@ def _cell(value) -> str:
 
 def to_text(figures: dict) -> str:
     """Summarise the figures as plain text for a terminal."""
+    made = dt.datetime.fromisoformat(figures["generated_at"])
     lines = [
-        f"Campaign figures ({figures['timezone']}, {figures['generated_at']})",
+        _(
+            "活动数据（%(time)s，%(zone)s 时间）",
+            time=f"{made:%Y-%m-%d %H:%M}",
+            zone=figures["timezone"],
+        ),
         "",
-        f"  posters made          {figures['posters']:>8,}",
-        f"  share page views      {figures['share_views']:>8,}",
-        f"  QR code scans         {figures['scans']:>8,}",
-        f"  made via a referral   {figures['referral_posters']:>8,}",
-        f"  viral coefficient K   {figures['k_factor']:>8.3f}",
-        f"  longest chain         {figures['generations']:>8,} generations",
-        f"  service clicks        {figures['service_clicks']:>8,}",
-        f"  clicks per view       {figures['click_through']:>8.3f}",
     ]
+    scalars = [
+        (_("做出的海报"), f"{figures['posters']:,}"),
+        (_("分享页浏览"), f"{figures['share_views']:,}"),
+        (_("扫码"), f"{figures['scans']:,}"),
+        (_("朋友带来的海报"), f"{figures['referral_posters']:,}"),
+        (_("传播系数 K"), f"{figures['k_factor']:.3f}"),
+        (_("最长传播链"), _("%(count)s 代", count=f"{figures['generations']:,}")),
+        (_("服务点击"), f"{figures['service_clicks']:,}"),
+        (_("每次浏览的点击"), f"{figures['click_through']:.3f}"),
+    ]
+    label_width = max(_display_width(label) for label, _value in scalars)
+    value_width = max(8, *(_display_width(value) for _label, value in scalars))
+    for label, value in scalars:
+        lines.append(f"  {_pad(label, label_width)}  {_pad_left(value, value_width)}".rstrip())
 
     def table(title: str, rows: list[tuple[str, int]]) -> None:
         lines.extend(["", title])
         if not rows:
-            lines.append("  (none yet)")
-        width = max((_display_width(label) for label, _ in rows), default=0)
-        most = max((n for _, n in rows), default=0)
+            lines.append("  " + _("（还没有）"))
+        width = max((_display_width(label) for label, _n in rows), default=0)
+        most = max((n for _label, n in rows), default=0)
         for label, n in rows:
             bar = "█" * round(BAR * n / most) if most else ""
             lines.append(f"  {_pad(label, width)}  {n:>7,}  {bar}".rstrip())
 
-    table("Most picked choices", [(c["label"], c["count"]) for c in figures["top_choices"]])
-    table("Picked together", [(" + ".join(p["labels"]), p["count"]) for p in figures["top_pairs"]])
-    table("Picks by category", [(c["label"], c["count"]) for c in figures["by_category"]])
-    table("Posters by the maker's city", [(c["label"], c["count"]) for c in figures["by_city"]])
+    table(_("最多人选的选项"), [(c["label"], c["count"]) for c in figures["top_choices"]])
+    table(_("常被一起选的"), [(" + ".join(p["labels"]), p["count"]) for p in figures["top_pairs"]])
+    table(_("各分类被选的次数"), [(c["label"], c["count"]) for c in figures["by_category"]])
+    table(_("各城市做出的海报"), [(c["label"], c["count"]) for c in figures["by_city"]])
     table(
-        "Picks by the choice's city",
+        _("各城市的选项被选的次数"),
         [(c["label"], c["count"]) for c in figures["by_choice_city"]],
     )
-    table("Funnel", [(f["label"], f["count"]) for f in figures["funnel"]])
-    table("Clicks by choice", [(c["label"], c["count"]) for c in figures["clicks_by_choice"]])
-    table("Posters by day", [(d["day"], d["posters"]) for d in figures["by_day"]])
-    table("Posters by hour", [(f"{h:02d}:00", n) for h, n in enumerate(figures["by_hour"])])
+    table(_("传播漏斗"), [(f["label"], f["count"]) for f in figures["funnel"]])
+    table(_("各选项的服务点击"), [(c["label"], c["count"]) for c in figures["clicks_by_choice"]])
+    table(_("每天的海报"), [(d["day"], d["posters"]) for d in figures["by_day"]])
+    table(_("每小时的海报"), [(f"{h:02d}:00", n) for h, n in enumerate(figures["by_hour"])])
     return "\n".join(lines) + "\n"
 
 
@@ -507,3 +519,7 @@ def _display_width(text: str) -> int:
 
 def _pad(text: str, width: int) -> str:
     return text + " " * (width - _display_width(text))
+
+
+def _pad_left(text: str, width: int) -> str:
+    return " " * (width - _display_width(text)) + text

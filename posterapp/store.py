@@ -12,9 +12,11 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import secrets
+import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import alembic.command
@@ -26,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from . import versions
 from .errors import Conflict, VersionNotFound
-from .model import Poster
+from .model import Poster, is_poster_id
 from .versions import CatalogVersion
 
 metadata = sa.MetaData()
@@ -220,7 +222,9 @@ class SchemaChange:
 def _head_revision() -> str:
     config = alembic.config.Config()
     config.set_main_option("script_location", MIGRATIONS)
-    return ScriptDirectory.from_config(config).get_current_head()
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None, f"the package ships its migrations ({MIGRATIONS})"
+    return head
 
 
 @dataclass(frozen=True)
@@ -251,26 +255,6 @@ class _LastAdmin(Exception):
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # times staff read are Beijing time
 EVENT_KINDS = ("created", "share_view", "scan", "referral")
-# Poster ids are 12 characters of Crockford's base32 (digits and upper-case letters without
-# I, L, O, U): 60 random bits, not sequential, not guessable. Upper case lets the scan URL
-# use the QR code's compact alphanumeric mode (see render/qr.py). Posters made before that
-# have 12 URL-safe characters (72 bits, mixed case); their ids and stored URLs stay valid.
-ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-ID_LENGTH = 12
-
-
-def new_poster_id() -> str:
-    # One draw of 60 random bits, five per character (twelve calls to secrets.choice read
-    # the system's random source about twenty times).
-    bits = secrets.randbits(5 * ID_LENGTH)
-    return "".join(ID_ALPHABET[(bits >> (5 * i)) & 31] for i in range(ID_LENGTH))
-
-
-def is_poster_id(value: str) -> bool:
-    """Tell whether ``value`` has the shape of a poster id, new (base32) or old (URL-safe)."""
-    return (
-        len(value) == ID_LENGTH and value.isascii() and all(c.isalnum() or c in "-_" for c in value)
-    )
 
 
 def now() -> dt.datetime:
@@ -392,7 +376,7 @@ class Store:
         return SchemaChange(found, head)
 
     @contextlib.contextmanager
-    def _migration_lock(self):
+    def _migration_lock(self) -> Iterator[sa.Connection]:
         """Yield a connection in a transaction that only one process at a time holds."""
         if self.engine.dialect.name == "postgresql":
             with self.engine.begin() as db:
@@ -452,7 +436,7 @@ class Store:
             )
         return version.version
 
-    def _insert_new(self, table: sa.Table):
+    def _insert_new(self, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
         """Return an INSERT that does nothing when the primary key is already there."""
         if self.engine.dialect.name == "postgresql":
             return postgresql.insert(table).on_conflict_do_nothing()
@@ -585,7 +569,7 @@ class Store:
         if poster_id is not None:
             query = query.where(events.c.poster_id == poster_id)
         with self.engine.connect() as db:
-            found = dict(db.execute(query).all())
+            found: dict[str, int] = dict(db.execute(query).all())
         return {kind: found.get(kind, 0) for kind in EVENT_KINDS}
 
     # Publishing ---------------------------------------------------------------------------
@@ -609,12 +593,14 @@ class Store:
         try:
             with self.engine.begin() as db:
                 # Writing first takes the write lock before anything is read (SQLite too).
-                new_id = db.execute(
+                key = db.execute(
                     publications.insert().values(
                         version=version.version, source=source, kind=kind, who=who,
                         created_at=created,
                     )
-                ).inserted_primary_key[0]  # fmt: skip
+                ).inserted_primary_key  # fmt: skip
+                assert key is not None, "a single-row INSERT has a primary key"
+                new_id = key[0]
                 if base is None:
                     db.execute(active_catalog.insert().values(slot=LIVE, publication_id=new_id))
                 else:
@@ -693,7 +679,7 @@ class Store:
 
     def user_count(self) -> int:
         with self.engine.connect() as db:
-            return db.scalar(sa.select(sa.func.count()).select_from(users))
+            return db.execute(sa.select(sa.func.count()).select_from(users)).scalar_one()
 
     def record_login(self, name: str, client: str, succeeded: bool) -> None:
         with self.engine.begin() as db:
@@ -848,7 +834,7 @@ class Store:
             rows = db.execute(sa.select(users).order_by(users.c.name)).all()
         return [_account(row) for row in rows]
 
-    def change_account(self, name: str, *, remove: bool = False, **values) -> str:
+    def change_account(self, name: str, *, remove: bool = False, **values: object) -> str:
         """Change (or remove) an account and end all its sessions, keeping an enabled admin.
 
         Return "ok", "missing" (no such account) or "last_admin" (refused and undone: no
@@ -953,7 +939,7 @@ class Store:
             db.execute(drafts.delete().where(drafts.c.account == account))
 
 
-def _account(row) -> Account:
+def _account(row: sa.Row[Any]) -> Account:
     last = row.last_sign_in_at
     return Account(
         row.name, row.role, bool(row.disabled), _utc(row.created_at), _utc(last) if last else None
@@ -965,7 +951,7 @@ def _key(text: str) -> str:
     return text.replace("\x00", "\ufffd")[:64]
 
 
-def _publication(row) -> Publication:
+def _publication(row: sa.Row[Any]) -> Publication:
     return Publication(row.id, row.version, row.source, row.kind, row.who, _utc(row.created_at))
 
 
@@ -984,19 +970,19 @@ def _load_version(engine: sa.Engine, version_id: str) -> CatalogVersion:
         if manifest is None:
             raise VersionNotFound(f"没有目录版本「{version_id}」")
 
-        def blob(sha: str) -> bytes:
+        def blob(sha: str) -> bytes | None:
             return db.scalar(sa.select(blobs.c.data).where(blobs.c.sha256 == sha))
 
         return versions.decode(version_id, manifest, blob)
 
 
-def _sqlite_autocommit_driver(connection, record) -> None:
+def _sqlite_autocommit_driver(connection: sqlite3.Connection, record: object) -> None:
     """Leave transactions to SQLAlchemy's BEGIN (the driver would not wrap DDL in one)."""
     connection.isolation_level = None
     _sqlite_pragmas(connection, record)
 
 
-def _sqlite_pragmas(connection, _record) -> None:
+def _sqlite_pragmas(connection: sqlite3.Connection, _record: object) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")

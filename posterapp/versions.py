@@ -41,6 +41,11 @@ class CatalogVersion:
         return self.assets[path]
 
     @property
+    def layouts_in_order(self) -> list[Layout]:
+        """Return the layouts in the order people and staff see them (``layouts.in_order``)."""
+        return layouts_module.in_order(self.layouts.values())
+
+    @property
     def theme(self) -> Theme | None:
         return self.themes.get(self.catalog.campaign.theme or "")
 
@@ -106,10 +111,9 @@ def _in_theme(version: CatalogVersion, theme_id: str) -> CatalogVersion:
     )
 
 
-def theme_ids(assets: Path | Assets) -> list[str]:
+def theme_ids(assets: Assets) -> list[str]:
     """Return the ids of the themes under ``assets/themes``."""
-    root = assets.root if isinstance(assets, Assets) else Path(assets)
-    return sorted(p.stem for p in (root / "themes").glob("*.yaml"))
+    return sorted(p.stem for p in (assets.root / "themes").glob("*.yaml"))
 
 
 def load_theme(assets: Assets, theme_id: str) -> tuple[Theme | None, list[Problem]]:
@@ -143,15 +147,13 @@ def load_layouts(assets: Assets) -> tuple[dict[str, Layout], list[Problem]]:
     return found, problems
 
 
-def load_sources(
-    catalog_path: Path, assets: Path | Assets, theme: str | None = None
-) -> CatalogVersion:
+def load_sources(catalog_path: Path, assets: Assets, theme: str | None = None) -> CatalogVersion:
     """Load a catalog file and the layouts under ``assets/layouts``; raise with every problem."""
     return load_text(catalog_path.read_bytes(), _shown(catalog_path), assets, theme)
 
 
 def load_text(
-    text: str | bytes, file: str, assets: Path | Assets, theme: str | None = None
+    text: str | bytes, file: str, assets: Assets, theme: str | None = None
 ) -> CatalogVersion:
     """Load catalog YAML text with the layouts; raise InvalidSource listing every problem.
 
@@ -159,8 +161,6 @@ def load_text(
     """
     from .render import proof  # noqa: PLC0415
 
-    if not isinstance(assets, Assets):
-        assets = Assets(assets)
     layouts, problems = load_layouts(assets)
     catalog, doc = catalog_module.parse(text, file, assets)
     if layouts and not problems:
@@ -183,11 +183,11 @@ def load_text(
             else [catalog.campaign.theme]
         )
         for theme_id in dict.fromkeys(t for t in wanted if t):
-            theme, theme_problems = load_theme(assets, theme_id)
+            found, theme_problems = load_theme(assets, theme_id)
             problems += theme_problems
-            if theme is not None:
-                themes[theme.id] = theme
-    if problems:
+            if found is not None:
+                themes[found.id] = found
+    if problems or catalog is None:  # no catalog without a problem that says why
         raise InvalidSource(problems)
     paths = {c.icon for c in catalog.choices if c.icon_is_image}
     paths |= {theme.keyvisual_path for theme in themes.values()}
@@ -220,7 +220,7 @@ def is_version_id(value: str) -> bool:
     return len(value) == 16 and all(c in "0123456789abcdef" for c in value)
 
 
-def decode(version_id: str, manifest: bytes, blob: Callable[[str], bytes]) -> CatalogVersion:
+def decode(version_id: str, manifest: bytes, blob: Callable[[str], bytes | None]) -> CatalogVersion:
     """Rebuild a stored version, fetching images with ``blob(sha256)``; check its hashes.
 
     The stored bytes are checked, not a re-serialisation of them: a version stored before

@@ -10,9 +10,10 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pydantic
+import pydantic_core
 import yaml
 
 from .errors import Problem
@@ -129,13 +130,13 @@ def parse(text: str | bytes, file: str) -> Document:
         for event in yaml.parse(text, Loader=LOADER):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 doc.at_line(
-                    event.start_mark.line + 1,
+                    _line(event),
                     _("不能用 & 和 * 引用别处的内容，请把值完整写出来"),
                 )
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > RECURSION_GUARD:
-                    doc.at_line(event.start_mark.line + 1, nested_message())
+                    doc.at_line(_line(event), nested_message())
                     return doc
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
@@ -162,6 +163,11 @@ def parse(text: str | bytes, file: str) -> Document:
         except ValueError:  # e.g. an integer with thousands of digits
             doc.problems.append(Problem(file, 0, "", _("有一个值读不出来（数字太长了？）")))
     return doc
+
+
+def _line(event: yaml.Event) -> int:
+    """Return the line an event starts on, from 1 (parsed text always has its marks)."""
+    return event.start_mark.line + 1 if event.start_mark else 0
 
 
 def nested_message() -> str:
@@ -283,7 +289,10 @@ def _walk(doc: Document, node: yaml.Node, path: Path, depth: int) -> None:
             _walk(doc, item, (*path, index), depth + 1)
 
 
-def validate(doc: Document, model: type[pydantic.BaseModel], context: dict | None = None):
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def validate(doc: Document, model: type[M], context: dict | None = None) -> M | None:
     """Build ``model`` from the document; translate every validation error into a Problem."""
     if doc.data is None:
         return None
@@ -296,7 +305,7 @@ def validate(doc: Document, model: type[pydantic.BaseModel], context: dict | Non
         return None
 
 
-def explain(error: dict, model: type[pydantic.BaseModel], loc: Path) -> str:
+def explain(error: pydantic_core.ErrorDetails, model: type[pydantic.BaseModel], loc: Path) -> str:
     """Say in plain words what is wrong with one value, and what is allowed."""
     kind, value = error["type"], error.get("input")
     ctx = error.get("ctx") or {}
@@ -457,16 +466,16 @@ def subject(text: str, line: int, path: Path = ()) -> str:
 
 def _item_label(lines: list[str], index: int) -> str:
     """Return the label of the list item around ``lines[index]``, if it has one."""
-    start = None
+    start, item = None, None
     for i in range(index, -1, -1):
         if SECTION.match(lines[i]):
             break
-        if ITEM.match(lines[i]):
+        if item := ITEM.match(lines[i]):
             start = i
             break
-    if start is None:
+    if start is None or item is None:
         return ""
-    indent = len(ITEM.match(lines[start]).group(1))
+    indent = len(item.group(1))
     found_id = ""
     for i in range(start, len(lines)):
         if i > start and (

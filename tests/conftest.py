@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from posterapp import versions
+from posterapp.assets import Assets
 from posterapp.errors import InvalidSource, Problem
 from posterapp.store import Store
 
@@ -26,7 +27,7 @@ DATA = Path(__file__).resolve().parent / "data"
 
 @pytest.fixture(scope="session")
 def default_version() -> versions.CatalogVersion:
-    return versions.load_sources(DEFAULT_CATALOG, ASSETS)
+    return versions.load_sources(DEFAULT_CATALOG, Assets(ASSETS))
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +53,7 @@ def catalog_problems(write_catalog):
 
     def problems(text: str, assets: Path = ASSETS) -> list[Problem]:
         try:
-            versions.load_sources(write_catalog(text), assets)
+            versions.load_sources(write_catalog(text), Assets(assets))
         except InvalidSource as error:
             return error.problems
         return []

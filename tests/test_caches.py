@@ -9,8 +9,9 @@ import pytest
 from PIL import Image, ImageChops
 
 from posterapp import versions
-from posterapp.render import banding, caches, compose
-from posterapp.render.poster import render, render_png
+from posterapp.assets import Assets
+from posterapp.render import banding, caches, compose, qr
+from posterapp.render.poster import render, render_png, render_small
 from posterapp.selection import make_poster
 
 from .conftest import ASSETS, DEFAULT_CATALOG
@@ -26,8 +27,8 @@ def empty_caches():
 
 
 def test_loading_the_same_catalog_twice_hits_the_static_layer_cache(empty_caches):
-    first = versions.load_sources(DEFAULT_CATALOG, ASSETS)
-    again = versions.load_sources(DEFAULT_CATALOG, ASSETS)
+    first = versions.load_sources(DEFAULT_CATALOG, Assets(ASSETS))
+    again = versions.load_sources(DEFAULT_CATALOG, Assets(ASSETS))
     assert first is not again and first.version == again.version
     layer = compose.static_layer(first, "list")
     assert compose.static_layer(again, "list") is layer
@@ -35,12 +36,12 @@ def test_loading_the_same_catalog_twice_hits_the_static_layer_cache(empty_caches
 
 
 def test_a_preview_of_the_live_yaml_shares_the_live_posters_caches(empty_caches, catalog_text):
-    live = versions.load_sources(DEFAULT_CATALOG, ASSETS)
+    live = versions.load_sources(DEFAULT_CATALOG, Assets(ASSETS))
     poster = make_poster(live, ["travel-fund", "wuhan-hot-dry-noodles"], "小满", URL, "hero")
     render_png(live, poster)
     kept = caches.BANDS.info().currsize
     # The editor builds a new version from the draft's text on every preview request.
-    preview = versions.load_text(catalog_text, "draft.yaml", ASSETS)
+    preview = versions.load_text(catalog_text, "draft.yaml", Assets(ASSETS))
     render_png(preview, poster)
     assert caches.STATIC_LAYERS.info().misses == 1
     assert caches.BANDS.info().currsize == kept  # every kept band was found, none added
@@ -48,8 +49,8 @@ def test_a_preview_of_the_live_yaml_shares_the_live_posters_caches(empty_caches,
 
 
 def test_another_theme_is_another_key(empty_caches):
-    warm = versions.load_sources(DEFAULT_CATALOG, ASSETS)
-    night = versions.load_sources(DEFAULT_CATALOG, ASSETS, theme="night")
+    warm = versions.load_sources(DEFAULT_CATALOG, Assets(ASSETS))
+    night = versions.load_sources(DEFAULT_CATALOG, Assets(ASSETS), theme="night")
     assert warm.version != night.version
     assert compose.static_layer(warm, "list") is not compose.static_layer(night, "list")
     colours = [compose.static_layer(v, "list").convert("RGB") for v in (warm, night)]
@@ -62,7 +63,7 @@ def test_bands_reused_across_posters_keep_every_pixel_of_a_plain_render(empty_ca
     to exactly the pixels of drawing it whole."""
     rng = random.Random(14)
     for theme in ("warm", "night"):
-        version = versions.load_sources(DEFAULT_CATALOG, ASSETS, theme=theme)
+        version = versions.load_sources(DEFAULT_CATALOG, Assets(ASSETS), theme=theme)
         pool = [c.id for c in version.catalog.choices][:14]  # few choices: they recur
         for layout_id in ("hero", "list", "grid"):
             layout = version.layouts[layout_id]
@@ -77,6 +78,34 @@ def test_bands_reused_across_posters_keep_every_pixel_of_a_plain_render(empty_ca
                 assert ImageChops.difference(fast, plain).getbbox() is None, (theme, poster)
     bands = caches.BANDS.info()
     assert bands.hits > bands.misses  # the test exercised reuse, not just fresh bands
+
+
+@pytest.mark.parametrize("factor", [4, 6])
+def test_a_small_render_has_the_pixels_of_the_whole_poster_reduced(empty_caches, factor):
+    """Previews (÷4) and thumbnails (÷6) draw only the bands parts cover, on block-aligned
+    crops: every layout and theme, the placeholder QR code and a poster's own, with and
+    without a name, twice each (the second from the kept small layer)."""
+    rng = random.Random(factor)
+    for theme in ("warm", "night"):
+        version = versions.load_sources(DEFAULT_CATALOG, Assets(ASSETS), theme=theme)
+        pool = [c.id for c in version.catalog.choices]
+        for layout_id in ("hero", "list", "grid"):
+            layout = version.layouts[layout_id]
+            for url, name in ((qr.PLACEHOLDER_URL, "小满"), (URL, ""), (qr.PLACEHOLDER_URL, "")):
+                count = rng.randint(layout.min_picks, min(layout.max_picks, 12))
+                poster = make_poster(version, rng.sample(pool, count), name, url, layout_id)
+                small = render_small(version, poster, factor)
+                plain = render(version, poster).reduce(factor)
+                assert small.size == plain.size == (1080 // factor, 1920 // factor)
+                assert ImageChops.difference(small, plain).getbbox() is None, (theme, poster)
+    assert caches.SMALL_LAYERS.info()[:2] == (12, 6)  # (hits, misses): kept per theme × layout
+
+
+def test_the_placeholder_qr_tile_is_kept_and_a_posters_own_is_not(empty_caches):
+    first = qr.qr_tile(qr.PLACEHOLDER_URL, 370, "#111111", "#FFFFFF", 24)
+    assert qr.qr_tile(qr.PLACEHOLDER_URL, 370, "#111111", "#FFFFFF", 24) is first
+    own = qr.qr_tile(URL, 370, "#111111", "#FFFFFF", 24)
+    assert qr.qr_tile(URL, 370, "#111111", "#FFFFFF", 24) is not own
 
 
 @pytest.mark.parametrize("alpha", [255, 128])

@@ -326,4 +326,4 @@ def test_posterapp_stats_prints_the_figures(played):
     printed = json.loads(posterapp(played.data_dir, "stats", "--json"))
     assert without_time(printed) == played.expected
     summary = posterapp(played.data_dir, "stats")
-    assert f"  posters made          {played.expected['posters']:>8,}\n" in summary
+    assert f"  做出的海报      {played.expected['posters']:>8,}\n" in summary

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from posterapp import themes, versions
+from posterapp.assets import Assets
 from posterapp.errors import InvalidSource
 from posterapp.layouts import _overlap
 from posterapp.model import Poster
@@ -39,7 +40,7 @@ def version(theme: str, tmp_dir: Path) -> versions.CatalogVersion:
         assert "theme: warm" in source
         path = tmp_dir / f"catalog-{theme}.yaml"
         path.write_text(source.replace("theme: warm", f"theme: {theme}", 1), encoding="utf-8")
-        _VERSIONS[theme] = versions.load_sources(path, ASSETS)
+        _VERSIONS[theme] = versions.load_sources(path, Assets(ASSETS))
         assert _VERSIONS[theme].theme is not None and _VERSIONS[theme].theme.id == theme
     return _VERSIONS[theme]
 
@@ -178,12 +179,12 @@ def test_a_low_contrast_theme_is_refused(tmp_path):
     catalog = tmp_path / "default.yaml"
     catalog.write_text(CATALOG.read_text(encoding="utf-8"), encoding="utf-8")
     with pytest.raises(InvalidSource) as caught:
-        versions.load_sources(catalog, assets)
+        versions.load_sources(catalog, Assets(assets))
     message = str(caught.value)
     assert "对比度" in message and "#FFE9DA" in message, message
     # The untouched copy loads: the refusal is the colour, not the copy.
     warm.write_text(source, encoding="utf-8")
-    assert versions.load_sources(catalog, assets).theme.id == "warm"
+    assert versions.load_sources(catalog, Assets(assets)).theme.id == "warm"
 
 
 # 4. Word breaks ---------------------------------------------------------------------------------

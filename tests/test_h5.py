@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import io
 import json
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import zxingcpp
 from PIL import Image
 
 from posterapp import store
@@ -69,7 +71,7 @@ def test_pages_and_static_files_travel_compressed_and_cached(client):
     assert "Content-Security-Policy" in favicon.headers
 
 
-def test_cached_poster_images_answer_star_and_carry_the_security_headers(client):
+def test_cached_poster_images_answer_star_and_carry_the_security_headers(client, studio):
     made = client.post("/api/posters", json={"choices": ["travel-fund"]}).get_json()
     first = client.get(f"/p/{made['id']}.png")  # rendered already: sent before Flask
     assert first.status_code == 200
@@ -80,7 +82,10 @@ def test_cached_poster_images_answer_star_and_carry_the_security_headers(client)
     light = client.get(f"/p/{made['id']}.webp")
     assert light.status_code == 200 and light.mimetype == "image/webp"
     assert light.headers["Cache-Control"].endswith("immutable")
-    assert Image.open(io.BytesIO(light.data)).size == (480, 853)
+    small = Image.open(io.BytesIO(light.data))
+    assert small.size == (540, 960)
+    # Light, yet its QR code still scans.
+    assert [r.text for r in zxingcpp.read_barcodes(small)] == [studio.scan_url(made["id"])]
     assert len(light.data) < len(first.data) / 4
     assert client.get(f"/p/{made['id']}.webp", headers={"If-None-Match": "*"}).status_code == 304
 
@@ -112,6 +117,19 @@ def stored_posters(studio) -> int:
         return db.execute(sa.select(sa.func.count()).select_from(store.posters)).scalar_one()
 
 
+def test_an_error_page_offers_only_the_layouts_that_take_the_picks(client, studio):
+    """Without the script nothing greys them out: the server does, for the picks it sends back."""
+    picks = [c.id for c in studio.active.catalog.choices][:5]
+    html = client.post("/", data={"choices": picks, "name": "官方"}).get_data(as_text=True)
+    radios = dict(re.findall(r'<input type="radio" name="layout" value="(\w*)"([^>]*)>', html))
+    layouts = studio.active.layouts
+    assert set(radios) == {"", *layouts}
+    for layout_id, attributes in radios.items():
+        fits = not layout_id or layouts[layout_id].min_picks <= 5 <= layouts[layout_id].max_picks
+        assert ("disabled" in attributes) == (not fits), layout_id
+    assert "disabled" in radios["hero"] and "disabled" not in radios["list"]
+
+
 def test_layout_thumbnails_are_small_immutable_pictures(client, studio):
     html = client.get("/").get_data(as_text=True)
     thumbs = re.findall(r'src="(/layouts/[0-9a-f]+/[a-z]+\.jpg)"', html)
@@ -131,9 +149,13 @@ def test_the_share_page_puts_first_what_each_visitor_came_for(client):
     maker = client.get(f"/s/{poster_id}?new=1").get_data(as_text=True)
     assert maker.index('id="download"') < maker.index('<img class="poster"')
     assert maker.index('<img class="poster"') < maker.index('id="make-own"')
+    light = client.get(f"/p/{poster_id}.webp").data
+    inline = "data:image/webp;base64," + base64.b64encode(light).decode()
     for html in (friend, maker):  # the PNG stays the src (long-press saves it); WebP paints first
         assert f'<img class="poster" src="/p/{poster_id}.png"' in html
-        assert f'.poster-frame {{ background-image: url("/p/{poster_id}.webp"); }}' in html
+        # The light picture comes inside the page: no round trip of its own before it paints.
+        assert f'.poster-frame {{ background-image: url("{inline}"); }}' in html
+        assert "<script src=" not in html  # nor for the script
 
 
 # ---- in the browser ----------------------------------------------------------------------
@@ -251,10 +273,8 @@ def test_a_busy_server_keeps_everything_and_retries(phone, strict_server):
     )  # fmt: skip
     urllib.request.urlopen(request).close()
     page.locator("#make").click()
-    page.wait_for_function(
-        "document.getElementById('hint').textContent.indexOf('秒后自动重试') !== -1"
-    )
-    assert re.fullmatch(r"网络有点忙，\d 秒后自动重试", page.locator("#hint").inner_text())
+    page.wait_for_function("document.getElementById('hint').textContent.indexOf('秒后重试') !== -1")
+    assert re.fullmatch(r"人有点多，\d 秒后重试", page.locator("#hint").inner_text())
     assert page.input_value("#name") == "小满" and page.locator("#count").inner_text() == "2"
     page.wait_for_url("**/s/*?new=1", timeout=15000)  # it tried again by itself
     assert "小满的美好生活清单" in page.locator("img.poster").get_attribute("alt")

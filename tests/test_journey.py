@@ -11,7 +11,7 @@ import urllib.request
 import zxingcpp
 from PIL import Image
 
-from posterapp.render.qr import upper_case_host
+from posterapp.urls import upper_case_host
 
 
 def request(url: str, body: dict | None = None, method: str | None = None):

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from posterapp import versions
+from posterapp.assets import Assets
 from posterapp.errors import SelectionError
 from posterapp.selection import make_poster
 
@@ -29,7 +30,7 @@ def feast_assets(tmp_path):
         hero.replace("id: hero", "id: feast").replace("label: 主角", "label: 美食"),
         encoding="utf-8",
     )
-    return assets
+    return Assets(assets)
 
 
 def with_rule(catalog_text: str, rule: str, user_choice: bool = True) -> str:

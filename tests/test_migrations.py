@@ -125,7 +125,7 @@ def test_a_release_database_is_upgraded_with_its_data(
     assert revision(url) is None
 
     said = init_db(runner, tmp_path, url)
-    assert f"made before migrations: taken as the release, upgraded to {HEAD}" in said
+    assert f"这是有迁移记录之前建的，按首个正式版处理，已升级到 {HEAD}" in said
     assert revision(url) == HEAD
     assert schema_differences(url) == []
 
@@ -175,7 +175,7 @@ def test_a_release_database_is_upgraded_with_its_data(
         store.close()
 
     # A second run finds nothing to do.
-    assert f"already at revision {HEAD}, nothing to do" in init_db(runner, tmp_path, url)
+    assert f"已经是结构版本 {HEAD}，不用改动" in init_db(runner, tmp_path, url)
     assert revision(url) == HEAD
 
 
@@ -199,10 +199,10 @@ def test_a_database_from_before_the_events_kind_index_gets_it(release, url, runn
 
 
 def test_a_new_database_ends_at_head(url, runner, tmp_path):
-    assert f"created at revision {HEAD}" in init_db(runner, tmp_path, url)
+    assert f"数据库准备好了（新建的，结构版本 {HEAD}）：" in init_db(runner, tmp_path, url)
     assert revision(url) == HEAD
     assert schema_differences(url) == []
-    assert "nothing to do" in init_db(runner, tmp_path, url)
+    assert "不用改动" in init_db(runner, tmp_path, url)
 
 
 def test_the_revisions_build_what_the_tables_say(url):

@@ -19,10 +19,10 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageChops, ImageColor, ImageDraw, ImageFilter
 
+from posterapp.model import is_poster_id, new_poster_id
 from posterapp.render import qr
 from posterapp.render.poster import render
 from posterapp.selection import make_poster
-from posterapp.store import is_poster_id, new_poster_id
 
 from .conftest import unavailable
 

@@ -62,7 +62,7 @@ def test_two_servers_share_everything_and_survive_one_dying(database, redis_url,
     }
     # The schema is made by a command, not by hand.
     made = posterapp("init-db", env={**env, "POSTERAPP_DATA_DIR": str(tmp_path / "cli")})
-    assert made.returncode == 0 and "database ready" in made.stdout, made.stderr
+    assert made.returncode == 0 and "数据库准备好了" in made.stdout, made.stderr
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     a_url, a = start(tmp_path / "a", env=env)

@@ -222,8 +222,8 @@ def test_the_cli_stops_on_a_bad_environment_with_every_message(runner, tmp_path)
     result = runner.invoke(main, ["--data-dir", str(tmp_path), "versions"], env=env)
     assert result.exit_code == 1
     assert result.output.splitlines() == [
-        f"error: POSTERAPP_RATE_LIMIT_LOGIN {RATES}，现在是「10 a minute」",
-        "error: POSTERAPP_WORKERS 应该是大于 0 的整数（比如 4），现在是「many」",
+        f"设置需要改一下：POSTERAPP_RATE_LIMIT_LOGIN {RATES}，现在是「10 a minute」",
+        "设置需要改一下：POSTERAPP_WORKERS 应该是大于 0 的整数（比如 4），现在是「many」",
     ]
     assert "Traceback" not in result.output
 

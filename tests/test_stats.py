@@ -287,9 +287,12 @@ def test_csv_cells_never_start_a_formula(store, default_version):
 
 def test_the_text_summary_reads_like_a_report(campaign, default_version):
     text = stats.to_text(stats.figures(campaign, default_version.catalog))
-    assert "  posters made                 7\n" in text
-    assert "  viral coefficient K      0.714\n" in text
-    assert "  longest chain                4 generations\n" in text
+    assert text.startswith("活动数据（")
+    # Labels padded to the widest (朋友带来的海报: 14 columns), figures right-aligned in 8.
+    assert "  做出的海报      " + "       7\n" in text
+    assert "  传播系数 K      " + "   0.714\n" in text
+    assert "  最长传播链      " + "    4 代\n" in text
+    assert "\n最多人选的选项\n" in text and "\n传播漏斗\n" in text
     # Chinese labels take two columns: the counts still line up.
     assert "  存一笔旅游资金          4  " + "█" * 30 + "\n" in text
     assert "  retired-choice          1  " + "█" * 8 + "\n" in text

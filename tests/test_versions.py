@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from posterapp import versions
+from posterapp.assets import Assets
 from posterapp.errors import VersionNotFound
 from posterapp.render.poster import render_png
 from posterapp.selection import make_poster
@@ -22,13 +23,13 @@ PICKS = ["wuhan-hot-dry-noodles", "travel-fund"]
 
 
 def test_version_is_derived_from_content(write_catalog, catalog_text, default_version):
-    same = versions.load_sources(write_catalog(catalog_text), ASSETS)
+    same = versions.load_sources(write_catalog(catalog_text), Assets(ASSETS))
     assert same.version == default_version.version
-    comment_only = versions.load_sources(write_catalog("# a note\n" + catalog_text), ASSETS)
+    comment_only = versions.load_sources(write_catalog("# a note\n" + catalog_text), Assets(ASSETS))
     assert comment_only.version == default_version.version, "comments are not content"
     edited = versions.load_sources(
         write_catalog(catalog_text.replace("label: 过早来碗热干面", "label: 过早吃碗热干面")),
-        ASSETS,
+        Assets(ASSETS),
     )
     assert edited.version != default_version.version
     assert len(edited.version) == 16
@@ -37,7 +38,7 @@ def test_version_is_derived_from_content(write_catalog, catalog_text, default_ve
 def test_a_catalog_edit_leaves_an_old_poster_pixel_identical(tmp_path, write_catalog, catalog_text):
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     store.create_schema()
-    before = versions.load_sources(write_catalog(catalog_text), ASSETS)
+    before = versions.load_sources(write_catalog(catalog_text), Assets(ASSETS))
     store.save_version(before)
     poster = make_poster(before, PICKS, "小满", URL)
     original = render_png(before, poster)
@@ -45,7 +46,7 @@ def test_a_catalog_edit_leaves_an_old_poster_pixel_identical(tmp_path, write_cat
     # Staff edit the label of a picked choice and publish the catalog again.
     after = versions.load_sources(
         write_catalog(catalog_text.replace("label: 过早来碗热干面", "label: 过早吃碗热干面")),
-        ASSETS,
+        Assets(ASSETS),
     )
     store.save_version(after)
     assert render_png(after, make_poster(after, PICKS, "小满", URL)) != original
@@ -71,12 +72,12 @@ def test_an_icon_image_is_kept_with_its_version(tmp_path, write_catalog, catalog
     )
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     store.create_schema()
-    before = versions.load_sources(write_catalog(text), assets)
+    before = versions.load_sources(write_catalog(text), Assets(assets))
     store.save_version(before)
     original = render_png(before, make_poster(before, PICKS, "", URL))
 
     Image.new("RGBA", (64, 64), "#2B6BE0").save(assets / "icons" / "noodles.png")
-    after = versions.load_sources(write_catalog(text), assets)
+    after = versions.load_sources(write_catalog(text), Assets(assets))
     assert after.version != before.version
     _load_version.cache_clear()
     assert (

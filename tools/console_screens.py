@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
-from posterapp import staff  # noqa: E402
+from posterapp import staff, urls  # noqa: E402
 from posterapp.store import Store  # noqa: E402
 from tests.conftest import ARGS, CHROMIUM  # noqa: E402
 from tests.servers import gunicorn  # noqa: E402
@@ -73,11 +73,11 @@ def campaign(url: str) -> None:
         made.append((json.loads(answer)["id"], picks))
     for poster_id, picks in made:
         for _ in range(rng.randint(1, 5)):
-            fetch(f"{url}/s/{poster_id}")
+            fetch(urls.absolute(url, urls.share_page(poster_id)))
         for _ in range(rng.randint(0, 3)):
-            fetch(f"{url}/Q/{poster_id}")
+            fetch(urls.absolute(url, urls.scan(poster_id)))
         for choice in rng.sample(picks, rng.randint(0, 2)):
-            fetch(f"{url}/go/{poster_id}/{choice}")
+            fetch(urls.absolute(url, urls.go_choice(poster_id, choice)))
 
 
 def icon(colour: tuple[int, int, int], shape: str) -> bytes:

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from posterapp import staff  # noqa: E402
+from posterapp import staff, urls  # noqa: E402
 from posterapp.store import Store  # noqa: E402
 from tests.conftest import ARGS, CHROMIUM  # noqa: E402
 from tests.servers import start, stop  # noqa: E402
@@ -72,11 +72,11 @@ def main() -> None:
             ids.append(json.loads(body)["id"])
         for i, poster in enumerate(ids):
             for _ in range(1 + i % 3):
-                hit(f"{base}/s/{poster}")
+                hit(urls.absolute(base, urls.share_page(poster)))
             if i % 2:
-                hit(f"{base}/Q/{poster}")
+                hit(urls.absolute(base, urls.scan(poster)))
             if i % 4 == 0:
-                hit(f"{base}/go/{poster}/travel-fund")
+                hit(urls.absolute(base, urls.go_choice(poster, "travel-fund")))
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as playwright:

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from posterapp import versions  # noqa: E402
+from posterapp.assets import Assets  # noqa: E402
 from posterapp.catalog import NATIONWIDE  # noqa: E402
 from posterapp.render import fonts, icons, text  # noqa: E402
 
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", type=int, default=40)
     args = parser.parse_args(argv)
     fonts.emoji_face()
-    version = versions.load_sources(Path(args.catalog), ROOT / "assets")
+    version = versions.load_sources(Path(args.catalog), Assets(ROOT / "assets"))
     sheet(version, args.size, args.small).convert("RGB").save(args.out)
     print(f"{len(version.catalog.choices)} icons → {args.out}")
     return 0

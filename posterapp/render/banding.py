@@ -163,7 +163,7 @@ def band(
     return fragment
 
 
-def _drawn_rows(rows: bytes, width: int, top: int, bottom: int, members: list[Part]) -> bytes:
+def _drawn_rows(rows: bytes, width: int, top: int, bottom: int, members: list[Part]) -> bytearray:
     """Return the unfiltered rows top..bottom: the static ones, with ``members`` drawn over."""
     line = 1 + 3 * width  # the filter byte, then RGB
     raw = bytearray(rows[top * line : bottom * line])
@@ -173,19 +173,34 @@ def _drawn_rows(rows: bytes, width: int, top: int, bottom: int, members: list[Pa
     right = min(width, max(part.right for part in members))
     if right <= left:
         return raw
-    first = 1 + 3 * left
-    span = 3 * (right - left)
-    height = bottom - top
-    view = memoryview(rows)[top * line + first : (bottom - 1) * line + first + span]
-    canvas = Image.frombuffer("RGB", (right - left, height), view, "raw", "RGB", line, 1)
-    canvas = canvas.convert("RGBA")
+    canvas = static_region(rows, width, (left, top, right, bottom))
     for part in members:
         part.draw(canvas, (left, top))
     pixels = canvas.tobytes("raw", "RGB")
-    for row in range(height):
+    first = 1 + 3 * left
+    span = 3 * (right - left)
+    for row in range(bottom - top):
         start = row * line + first
         raw[start : start + span] = pixels[row * span : (row + 1) * span]
     return raw
+
+
+def static_region(rows: bytes, width: int, box: tuple[int, int, int, int]) -> Image.Image:
+    """Return ``box`` (left, top, right, bottom) of the static rows as an RGBA image to draw on."""
+    left, top, right, bottom = box
+    line = 1 + 3 * width
+    first = 1 + 3 * left
+    view = memoryview(rows)[top * line + first : (bottom - 1) * line + first + 3 * (right - left)]
+    region = Image.frombuffer(
+        "RGB",
+        (right - left, bottom - top),
+        view,  # type: ignore[arg-type]  # Pillow reads any buffer; its hints omit memoryview
+        "raw",
+        "RGB",
+        line,
+        1,
+    )
+    return region.convert("RGBA")
 
 
 def _unfiltered(pixels: bytes, stride: int) -> bytearray:
@@ -198,7 +213,7 @@ def _unfiltered(pixels: bytes, stride: int) -> bytearray:
     return raw
 
 
-def compress_rows(raw: bytes, hard: bool) -> Fragment:
+def compress_rows(raw: bytes | bytearray, hard: bool) -> Fragment:
     """Deflate unfiltered PNG rows, ending with a full flush.
 
     Rows every poster shares are compressed hard, once (zlib level 9). All others are
@@ -209,8 +224,8 @@ def compress_rows(raw: bytes, hard: bool) -> Fragment:
         deflate = zlib.compressobj(9, zlib.DEFLATED, -15, 9)
         data = deflate.compress(raw) + deflate.flush(zlib.Z_FULL_FLUSH)
     else:
-        deflate = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
-        data = deflate.compress(raw) + deflate.flush(isal_zlib.Z_FULL_FLUSH)
+        fast = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
+        data = fast.compress(raw) + fast.flush(isal_zlib.Z_FULL_FLUSH)
     return Fragment(data, isal_zlib.adler32(raw), len(raw))
 
 

@@ -10,6 +10,7 @@ whose content hash is that of the live version, finds what live posters left beh
 | ``bands`` | version id, layout, rows, what is drawn in them | BUDGETS |
 | ``card_tiles`` | version id, layout, choice, card height | BUDGETS (kept deflated) |
 | ``static_layers`` / ``static_rows`` | version id, layout | BUDGETS |
+| ``small_layers`` | version id, layout, reduction | BUDGETS |
 | ``shape_masks`` | circle/rect, width, height, radius | BUDGETS |
 | ``blank_cards`` | width, height, fill, edge, radius | BUDGETS |
 | ``emoji_tiles`` | emoji, size | BUDGETS |
@@ -28,10 +29,16 @@ import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from isal import isal_zlib
 from PIL import Image
+
+if TYPE_CHECKING:
+    from .banding import Fragment
+
+V = TypeVar("V")
+R = TypeVar("R")
 
 MB = 1024 * 1024
 # Byte budgets: 156 MB at most together; see bench/render.py --memory for a worker's RSS.
@@ -43,6 +50,7 @@ BUDGETS = {
     "card_tiles": 32 * MB,
     "static_layers": 17 * MB,  # RGBA, 8.3 MB each: to make static rows, and for render()
     "static_rows": 19 * MB,  # unfiltered PNG rows, 6.2 MB each: what new bands start from
+    "small_layers": 2 * MB,  # static layers reduced for previews: 389 KB at 270×480
     "shape_masks": 4 * MB,
     "blank_cards": 4 * MB,
     "emoji_tiles": 8 * MB,  # in cards and in names: ~20 KB each
@@ -58,6 +66,7 @@ COUNTS = {
     "text.segmenter": 1,
     "qr.phone_plan": 256,
     "qr.legacy_version": 64,
+    "qr.placeholder": 8,  # the previews' tile per size and colours: ~0.5 MB each at most
     "fonts.coverage": 1,
     "fonts.drawable": 1,
     "fonts.face": 8,  # FreeType keeps ~4 MB per CJK face: only the sizes in use
@@ -70,23 +79,23 @@ class Info(NamedTuple):
 
     hits: int
     misses: int
-    maxsize: int
+    maxsize: int | None  # None: unbounded, as lru_cache says
     currsize: int
 
 
-class Budgeted:
+class Budgeted(Generic[V]):
     """An LRU cache that drops the least recently used entries beyond a byte budget."""
 
-    def __init__(self, name: str, size: Callable[[Hashable, object], int], budget: int):
+    def __init__(self, name: str, size: Callable[[Hashable, V], int], budget: int):
         self.name = name
         self.budget = budget
         self.size = size  # bytes an entry holds, given its key and value
         self.used = 0
         self.hits = self.misses = 0
-        self.entries: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self.entries: OrderedDict[Hashable, tuple[V, int]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: Hashable):
+    def get(self, key: Hashable) -> V | None:
         """Return the value kept for ``key``, or None."""
         with self.lock:
             found = self.entries.get(key)
@@ -97,7 +106,7 @@ class Budgeted:
             self.entries.move_to_end(key)
             return found[0]
 
-    def put(self, key: Hashable, value) -> None:
+    def put(self, key: Hashable, value: V) -> None:
         size = self.size(key, value)
         if size > self.budget:
             return  # it would push out everything else and then itself
@@ -110,7 +119,7 @@ class Budgeted:
                 _, (_, dropped) = self.entries.popitem(last=False)
                 self.used -= dropped
 
-    def get_or_make(self, key: Hashable | None, make: Callable[[], object]):
+    def get_or_make(self, key: Hashable | None, make: Callable[[], V]) -> V:
         """Return the value for ``key``, made and kept on a miss; ``key`` None: just make it."""
         if key is None:
             return make()
@@ -133,7 +142,7 @@ class Budgeted:
 class Counted:
     """A ``functools.lru_cache`` known by name, bounded in entries."""
 
-    def __init__(self, name: str, function):
+    def __init__(self, name: str, function: functools._lru_cache_wrapper[Any]):
         self.name = name
         self.function = function
 
@@ -153,10 +162,11 @@ class Counted:
         return Info(found.hits, found.misses, found.maxsize, found.currsize)
 
 
-REGISTRY: dict[str, Budgeted | Counted] = {}
+REGISTRY: dict[str, Budgeted[Any] | Counted] = {}
+C = TypeVar("C", Budgeted[Any], Counted)
 
 
-def _register(cache):
+def _register(cache: C) -> C:
     REGISTRY[cache.name] = cache
     return cache
 
@@ -179,20 +189,21 @@ def unpack(packed: Packed) -> Image.Image:
     return Image.frombytes(packed.mode, packed.size, isal_zlib.decompress(packed.data))
 
 
-def image_bytes(image) -> int:
+def image_bytes(image: Image.Image) -> int:
     """Return what a Pillow image holds in memory: width × height × bands."""
     return image.width * image.height * len(image.getbands())
 
 
-def data_key_bytes(key: tuple) -> int:
+def data_key_bytes(key: Hashable) -> int:
     """Return the bytes an argument tuple holds in ``bytes`` values (an icon's file)."""
-    return sum(len(part) for part in key if isinstance(part, bytes))
+    parts = key if isinstance(key, tuple) else ()
+    return sum(len(part) for part in parts if isinstance(part, bytes))
 
 
-def memo(name: str):
+def memo(name: str) -> Callable[[Callable[..., R]], functools._lru_cache_wrapper[R]]:
     """Decorate a function of small values with an LRU cache of ``COUNTS[name]`` entries."""
 
-    def decorate(function):
+    def decorate(function: Callable[..., R]) -> functools._lru_cache_wrapper[R]:
         cached = functools.lru_cache(maxsize=COUNTS[name])(function)
         _register(Counted(name, cached))
         return cached
@@ -200,29 +211,41 @@ def memo(name: str):
     return decorate
 
 
-def budgeted(name: str, size: Callable[[Hashable, object], int] | None = None):
+class BudgetedFunction:
+    """A function of content whose images a Budgeted cache keeps, keyed by its arguments.
+
+    It has ``cache_clear()`` and ``cache_info()``, as ``functools.lru_cache`` has them.
+    """
+
+    def __init__(self, function: Callable[..., Image.Image], cache: Budgeted[Image.Image]):
+        functools.update_wrapper(self, function)
+        self.function = function
+        self.cache = cache
+        self.cache_clear = cache.clear
+        self.cache_info = cache.info
+
+    def __call__(self, *args: Hashable) -> Image.Image:
+        found = self.cache.get(args)
+        if found is None:
+            found = self.function(*args)
+            self.cache.put(args, found)
+        return found
+
+
+def _image_and_key_bytes(key: Hashable, image: Image.Image) -> int:
+    return image_bytes(image) + data_key_bytes(key)
+
+
+def budgeted(
+    name: str, size: Callable[[Hashable, Image.Image], int] = _image_and_key_bytes
+) -> Callable[[Callable[..., Image.Image]], BudgetedFunction]:
     """Decorate a function returning an image with a cache of ``BUDGETS[name]`` bytes.
 
-    The key is the arguments themselves (content: text, sizes, bytes). The wrapper keeps
-    ``cache_clear()`` and ``cache_info()``, as ``functools.lru_cache`` has them.
+    The key is the arguments themselves (content: text, sizes, bytes).
     """
-    size = size or (lambda key, image: image_bytes(image) + data_key_bytes(key))
 
-    def decorate(function):
-        cache = _register(Budgeted(name, size, BUDGETS[name]))
-
-        @functools.wraps(function)
-        def cached(*args):
-            found = cache.get(args)
-            if found is None:
-                found = function(*args)
-                cache.put(args, found)
-            return found
-
-        cached.cache = cache
-        cached.cache_clear = cache.clear
-        cached.cache_info = cache.info
-        return cached
+    def decorate(function: Callable[..., Image.Image]) -> BudgetedFunction:
+        return BudgetedFunction(function, _register(Budgeted(name, size, BUDGETS[name])))
 
     return decorate
 
@@ -247,13 +270,19 @@ def inventory() -> list[dict]:
 
 
 # Kept with explicit keys by the modules that fill them (see the table above).
-BANDS = _register(Budgeted("bands", lambda key, fragment: fragment.size, BUDGETS["bands"]))
-CARD_TILES = _register(
+BANDS: Budgeted[Fragment] = _register(
+    Budgeted("bands", lambda key, fragment: fragment.size, BUDGETS["bands"])
+)
+# A card's tile, deflated, and the box of it where every pixel is opaque (compose.card_tile).
+CARD_TILES: Budgeted[tuple[Packed, tuple[int, int, int, int] | None]] = _register(
     Budgeted("card_tiles", lambda key, kept: len(kept[0].data), BUDGETS["card_tiles"])
 )
-STATIC_LAYERS = _register(
+STATIC_LAYERS: Budgeted[Image.Image] = _register(
     Budgeted("static_layers", lambda key, layer: image_bytes(layer), BUDGETS["static_layers"])
 )
-STATIC_ROWS = _register(
+SMALL_LAYERS: Budgeted[Image.Image] = _register(
+    Budgeted("small_layers", lambda key, layer: image_bytes(layer), BUDGETS["small_layers"])
+)
+STATIC_ROWS: Budgeted[bytes] = _register(
     Budgeted("static_rows", lambda key, rows: len(rows), BUDGETS["static_rows"])
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
@@ -12,13 +13,16 @@ from . import icons, text
 from .compose import fill_shape, shape_mask
 from .poster import render
 
+if TYPE_CHECKING:
+    from ..versions import CatalogVersion
+
 WIDTH, HEIGHT = 1200, 630
 THUMB_H = 560
 # Versions made before themes: the warm look the card always had.
 INK, SOFT, PAPER, ACCENT = "#2A1A10", "#8A6A5A", "#FFF6EE", "#C2552B"
 
 
-def render_card(version, poster: Poster) -> Image.Image:
+def render_card(version: CatalogVersion, poster: Poster) -> Image.Image:
     """Draw the card: the title, the name and first picks on the left, the poster on the right."""
     catalog = version.catalog
     theme = version.theme  # the card wears the poster's theme: one campaign, one look
@@ -70,7 +74,7 @@ def render_card(version, poster: Poster) -> Image.Image:
     return card.convert("RGB")
 
 
-def render_card_png(version, poster: Poster) -> bytes:
+def render_card_png(version: CatalogVersion, poster: Poster) -> bytes:
     out = io.BytesIO()
     render_card(version, poster).save(out, format="PNG", compress_level=6)
     return out.getvalue()

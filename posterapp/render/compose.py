@@ -256,25 +256,17 @@ def _draw_card_tile(
 
 def element_text(key: str, element: TextElement, catalog: Catalog, poster: Poster) -> str:
     """Fill an element's template with the campaign's texts, the name and the count."""
-    from ..layouts import DEFAULT_TEXTS
+    from ..layouts import CAMPAIGN_PLACEHOLDERS, DEFAULT_TEXTS, fill
 
     template = element.text or DEFAULT_TEXTS[key]
     if "{name}" in template and not poster.name:
         return element.if_no_name or ""
     campaign = catalog.campaign
-    # Only these names are filled in; str.format would let a template reach attributes.
-    values = {
-        "title": campaign.title,
-        "slogan": campaign.slogan,
-        "brand": campaign.brand,
-        "footer": campaign.footer,
-        "name": poster.name,
-        "count": str(len(poster.picks)),
-        "tag": life_tag(catalog, poster.picks) if "{tag}" in template else "",
-    }
-    for field, value in values.items():
-        template = template.replace("{" + field + "}", value)
-    return template
+    values = {field: getattr(campaign, field) for field in CAMPAIGN_PLACEHOLDERS}
+    values["name"] = poster.name
+    values["count"] = str(len(poster.picks))
+    values["tag"] = life_tag(catalog, poster.picks) if "{tag}" in template else ""
+    return fill(template, values)
 
 
 def background(version: CatalogVersion, layout: Layout) -> Image.Image:
@@ -291,6 +283,7 @@ def background(version: CatalogVersion, layout: Layout) -> Image.Image:
         with Image.open(io.BytesIO(version.asset(spec.image))) as image:
             return image.convert("RGBA").resize(size, Image.Resampling.LANCZOS)
     gradient = spec.gradient
+    assert gradient is not None, "a Background holds exactly one of color, image, gradient"
     return _gradient(size, gradient.top, gradient.bottom, gradient.direction)
 
 

@@ -23,7 +23,8 @@ def emoji_tile(emoji: str, size: int) -> Image.Image:
     """Draw an emoji at the font's only size (109) and scale it into a ``size`` square."""
     face = fonts.emoji_face()
     left, top, right, bottom = face.getbbox(emoji, anchor="ls")
-    big = Image.new("RGBA", (right - left, bottom - top), (0, 0, 0, 0))
+    # Whole pixels at the face's whole-pixel size (Pillow's hints allow fractional ones).
+    big = Image.new("RGBA", (int(right - left), int(bottom - top)), (0, 0, 0, 0))
     ImageDraw.Draw(big).text((-left, -top), emoji, font=face, embedded_color=True, anchor="ls")
     return _square(big, size)
 
@@ -69,10 +70,12 @@ def _rasterise(markup: str, size: int) -> Image.Image:
     return probe.convert("RGBA")
 
 
-def _png(markup: str, **fit: int) -> bytes:
+def _png(markup: str, width: int | None = None, height: int | None = None) -> bytes:
     # System fonts are skipped: icons may not contain text (assets.check_svg), and loading
     # them would make a render depend on the machine.
-    return bytes(resvg_py.svg_to_bytes(svg_string=markup, skip_system_fonts=True, **fit))
+    return bytes(
+        resvg_py.svg_to_bytes(svg_string=markup, skip_system_fonts=True, width=width, height=height)
+    )
 
 
 def _square(image: Image.Image, size: int) -> Image.Image:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..catalog import Catalog, Parts
 from ..i18n import _
-from ..layouts import DEFAULT_TEXTS, Layout
+from ..layouts import CAMPAIGN_PLACEHOLDERS, DEFAULT_TEXTS, Layout, fill, in_order
 from ..yamldoc import Document
 from . import fonts, text
 
@@ -48,7 +48,7 @@ def check_parts(parts: Parts, layouts: dict[str, Layout], doc: Document) -> None
     """
     campaign = parts.campaign
     if campaign is not None:
-        for key in ("title", "slogan", "brand", "footer"):
+        for key in CAMPAIGN_PLACEHOLDERS:
             _glyphs(doc, ("campaign", key), getattr(campaign, key))
     for i, category in parts.categories.items():
         _glyphs(doc, ("categories", i, "label"), category.label)
@@ -66,7 +66,7 @@ def check_parts(parts: Parts, layouts: dict[str, Layout], doc: Document) -> None
     if campaign is not None:
         targets = reachable_by(campaign, layouts)
     else:  # the campaign has its own problems: check the labels against every layout
-        targets = sorted(layouts.values(), key=lambda lay: (lay.min_picks, lay.max_picks, lay.id))
+        targets = in_order(layouts.values())
     for layout in targets:
         if campaign is not None:
             _check_campaign_fit(campaign, layout, doc)
@@ -106,7 +106,7 @@ def reachable_by(campaign, layouts: dict[str, Layout]) -> list[Layout]:
         for k in wanted
         if k in layouts and layouts[k].min_picks <= high and layouts[k].max_picks >= low
     ]
-    return sorted(found, key=lambda lay: (lay.min_picks, lay.max_picks, lay.id))
+    return in_order(found)
 
 
 def _too_long(style, content: str) -> bool:
@@ -122,10 +122,10 @@ def _capacity(style) -> int:
 def _check_campaign_fit(campaign, layout: Layout, doc: Document) -> None:
     for key, element in layout.texts().items():
         template = element.text or DEFAULT_TEXTS[key]
-        for field in ("title", "slogan", "brand", "footer"):
+        for field in CAMPAIGN_PLACEHOLDERS:
             if "{" + field + "}" in template:
-                filled = template.replace("{" + field + "}", getattr(campaign, field))
-                filled = filled.replace("{count}", str(campaign.max_picks))
+                values = {field: getattr(campaign, field), "count": str(campaign.max_picks)}
+                filled = fill(template, values)
                 if _too_long(element, filled):
                     doc.add(
                         ("campaign", field),
@@ -138,7 +138,7 @@ def _check_campaign_fit(campaign, layout: Layout, doc: Document) -> None:
                         ),
                     )
         if "{name}" in template:
-            worst = template.replace("{name}", WIDE * campaign.name_max_length)
+            worst = fill(template, {"name": WIDE * campaign.name_max_length})
             if _too_long(element, worst):
                 doc.add(
                     ("campaign", "name_max_length"),

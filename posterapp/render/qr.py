@@ -6,7 +6,7 @@ JPEG-compressed. What makes that work is big modules (at least ``MIN_MODULE_PX``
 correction Q or H. A tile of 370 px holds version 3 (29 modules + 8 of quiet zone) at 10 px
 and version 4 (33 + 8) at 9 px. Version 4 at Q holds 384 data bits: exactly ``https`` in
 byte mode and ``://`` + a 40-character host + ``/Q/`` + a 12-character poster id in
-alphanumeric mode, which is why scan URLs have an upper-case host (see ``upper_case_host``).
+alphanumeric mode, which is why scan URLs have an upper-case host (see ``urls.scan_url``).
 
 Posters made before this (EC M, the modules whatever the old 280–290 px tiles allowed: 7 px)
 must keep drawing the same pixels, since a poster renders from its stored record and catalog
@@ -16,12 +16,12 @@ version. Their tiles are too small for a phone code, and that is what selects th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import qrcode
 from PIL import Image, ImageDraw
 from qrcode.exceptions import DataOverflowError
 
+from .. import urls
 from . import caches
 
 QUIET_MODULES = 4  # the standard quiet zone; the white square around the code provides it
@@ -38,6 +38,9 @@ LEVEL_NAMES = {
 # Any of the 8 mask patterns makes a valid code; choosing one instead of scoring all eight
 # (the qrcode package does that in pure Python) makes a code ~6× faster.
 MASK = 2
+# The address drawn in previews and layout thumbnails: never scanned, the same every time,
+# so its tiles are kept (a poster's own address is new each time and never is).
+PLACEHOLDER_URL = urls.absolute("https://posters.example", urls.scan("PREVIEW00000"))
 
 
 @dataclass(frozen=True)
@@ -56,21 +59,6 @@ class Code:
     def quiet_px(self, size: int) -> int:
         """Return the light margin around the code in a ``size`` tile (the smaller side)."""
         return (size - self.modules * self.module_px) // 2
-
-
-def upper_case_host(url: str) -> str:
-    """Return ``url`` with its host in upper case (hosts ignore case; paths do not).
-
-    A QR code holds 11 bits per 2 characters of ``0-9 A-Z $%*+-./:`` and space (alphanumeric
-    mode) against 16 in byte mode, so ``https://HOST/Q/ID`` is a byte segment of 5 characters
-    and an alphanumeric one for the rest. The scheme stays lower case: some scanners only
-    see a link in a lower-case ``http(s)://``. Browsers lower-case the host again.
-    """
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc.isascii():
-        return url  # an internationalised host is left as it is
-    head = f"{parts.scheme}://"
-    return head + parts.netloc.upper() + url[len(head) + len(parts.netloc) :]
 
 
 def _matrix(url: str, version: int, error_correction: int) -> list[list[bool]]:
@@ -166,7 +154,21 @@ def code_for(url: str, size: int) -> Code:
 
 
 def qr_tile(url: str, size: int, color: str, background: str, radius: int) -> Image.Image:
-    """Return a ``size`` square RGBA tile: ``background`` rounded square, the code centred."""
+    """Return a ``size`` square RGBA tile: ``background`` rounded square, the code centred.
+
+    Do not draw on it: the placeholder's tiles are shared.
+    """
+    if url == PLACEHOLDER_URL:
+        return _placeholder_tile(size, color, background, radius)
+    return _draw_tile(url, size, color, background, radius)
+
+
+@caches.memo("qr.placeholder")
+def _placeholder_tile(size: int, color: str, background: str, radius: int) -> Image.Image:
+    return _draw_tile(PLACEHOLDER_URL, size, color, background, radius)
+
+
+def _draw_tile(url: str, size: int, color: str, background: str, radius: int) -> Image.Image:
     code = code_for(url, size)
     modules, module_px = code.modules, code.module_px
     bits = Image.new("1", (modules, modules), 0)

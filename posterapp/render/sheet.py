@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PIL import Image, ImageDraw
 
+from .. import urls
 from ..layouts import Layout
 from ..model import Poster
 from . import text
 from .poster import render
 from .proof import WIDE, reachable
 
+if TYPE_CHECKING:
+    from ..versions import CatalogVersion
+
 THUMB_W, THUMB_H = 270, 480  # feed size: how a poster is first seen in WeChat Moments
 MARGIN, CAPTION, GAP = 32, 96, 24
-SAMPLE_URL = "https://posterapp.example/s/Ab3dE5gH7jK9"
+SAMPLE_URL = urls.absolute("https://posterapp.example", urls.share_page("Ab3dE5gH7jK9"))
 
 
-def worst_case(version, layout: Layout, count: int | None = None) -> Poster:
+def worst_case(version: CatalogVersion, layout: Layout, count: int | None = None) -> Poster:
     """Return the hardest poster for ``layout``: most picks, longest labels, longest name."""
     catalog = version.catalog
     count = count or min(layout.max_picks, catalog.campaign.max_picks)
@@ -31,7 +37,7 @@ def worst_case(version, layout: Layout, count: int | None = None) -> Poster:
     )
 
 
-def counts(version, layout: Layout) -> list[int]:
+def counts(version: CatalogVersion, layout: Layout) -> list[int]:
     """Return the fewest, a middle and the most picks a layout shows in this campaign."""
     campaign = version.catalog.campaign
     low = max(layout.min_picks, campaign.min_picks)

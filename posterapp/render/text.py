@@ -252,8 +252,8 @@ def fit(
             lines = wrap(text, kind, current, box_width, split_words)
             fits = all(width(line, kind, current) <= box_width for line in lines)
             if len(lines) <= lines_allowed and fits:
-                lines = balance(text, kind, current, lines, split_words)
-                return SetText(lines, current, kind, line_height, False)
+                balanced = balance(text, kind, current, lines, split_words)
+                return SetText(balanced, current, kind, line_height, False)
             if current <= min_size:
                 break
             current = max(min_size, current - max(1, math.ceil(current * 0.04)))

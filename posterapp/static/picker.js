@@ -236,7 +236,8 @@
         name: nameInput.value,
         layout: layout ? layout.value : "",
       });
-      return "/preview.jpg?" + params.toString();
+      // The page says where previews are (data-preview); the query is the picks of the moment.
+      return form.dataset.preview.split("?")[0] + "?" + params.toString();
     }
     var wanted = "";
     function refreshPreview(now) {
@@ -304,7 +305,7 @@
       clearInterval(retryTimer);
       var left = Math.max(1, Math.min(seconds, 300));
       var tick = function () {
-        hint.textContent = t("网络有点忙，%(seconds)s 秒后自动重试", { seconds: left });
+        hint.textContent = t("人有点多，%(seconds)s 秒后重试", { seconds: left });
         if (left-- <= 0) { stopCountdown(); submit(); }
       };
       retryTimer = setInterval(tick, 1000);
@@ -346,7 +347,7 @@
       var body = new URLSearchParams(new FormData(form));
       body.delete("q");
       fetch(form.action, { method: "POST", body: body, credentials: "same-origin" }).then(function (response) {
-        if (response.ok && /\/s\//.test(response.url)) {
+        if (response.ok && response.url.indexOf(form.dataset.share) !== -1) {
           location.assign(response.url);
           return;
         }

@@ -15,21 +15,6 @@
   var inWeChat = /MicroMessenger/i.test(navigator.userAgent);
   if (inWeChat) document.body.classList.add("in-wechat");
 
-  // Show the full PNG once the light WebP behind it has arrived (or after 4 s whatever happens).
-  var poster = document.querySelector(".poster[data-wait]");
-  if (poster) {
-    var shown = false;
-    var show = function () {
-      if (shown) return;
-      shown = true;
-      poster.removeAttribute("data-wait");
-    };
-    var light = new Image();
-    light.onload = light.onerror = show;
-    light.src = page.dataset.light;
-    setTimeout(show, 4000);
-  }
-
   function say(text) {
     toast.textContent = text;
   }

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
-from .. import settings
+from .. import settings, urls
 from ..assets import Assets
 from ..cache import ImageCache
 from ..posters import Studio
@@ -19,6 +21,7 @@ from .images import CachedImages
 
 def init_app(app: Flask) -> None:
     """Open the store, load the active catalog and register blueprints and error handlers."""
+    app.jinja_env.globals["urls"] = urls  # every template builds public paths with it
     data = Path(app.config["DATA_DIR"])
     store = Store(settings.database_url(data, app.config["DATABASE_URL"]))
     store.create_schema()
@@ -65,7 +68,8 @@ def init_app(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.extensions["posterapp.csrf"] = CSRFProtect(app)
     limits.init_app(app, {"api": api.bp, "picker": picker.bp, "auth": auth.bp})
-    app.wsgi_app = CachedImages(app.wsgi_app, site.cache)
+    # Flask's documented way to add WSGI middleware; its hints call wsgi_app a method.
+    app.wsgi_app = CachedImages(app.wsgi_app, site.cache)  # type: ignore[method-assign]
     for blueprint in (picker.bp, share.bp, go.bp, api.bp, ops.bp):
         app.register_blueprint(blueprint)
     if console:
@@ -73,16 +77,16 @@ def init_app(app: Flask) -> None:
             app.register_blueprint(blueprint)
 
 
-def thread_pool_call():
+def thread_pool_call() -> Callable[..., Any] | None:
     """Under gevent's patches (gunicorn's gevent workers), return a way to run blocking I/O
     in a thread of the hub's pool, the current greenlet waiting for it; else None."""
     monkey = sys.modules.get("gevent.monkey")
     if monkey is None or not monkey.is_module_patched("threading"):
         return None
-    from gevent import get_hub
+    gevent = sys.modules["gevent"]  # imported with gevent.monkey
 
     def call(function, *args):
-        return get_hub().threadpool.apply(function, args)
+        return gevent.get_hub().threadpool.apply(function, args)
 
     return call
 

@@ -6,6 +6,7 @@ import json
 
 from flask import Blueprint, jsonify, request
 
+from .. import urls
 from ..errors import PosterNotFound, RequestError, SelectionError, UnsupportedMediaType
 from ..i18n import _, join
 from ..store import PosterRecord
@@ -46,14 +47,14 @@ def catalog_json(version) -> dict:
                 "min_picks": lay.min_picks,
                 "max_picks": lay.max_picks,
             }
-            for lay in sorted(version.layouts.values(), key=lambda x: (x.min_picks, x.id))
+            for lay in version.layouts_in_order
         ],
     }
 
 
 def icon_fields(version, choice) -> dict:
     if choice.icon_is_image:
-        return {"icon_url": studio().url(f"/assets/{version.version}/{choice.icon}")}
+        return {"icon_url": studio().url(urls.catalog_asset(version.version, choice.icon))}
     return {}
 
 
@@ -61,9 +62,9 @@ def links(record: PosterRecord) -> dict:
     site = studio()
     return {
         "id": record.id,
-        "image_url": site.url(f"/p/{record.id}.png"),
-        "share_url": site.url(f"/s/{record.id}"),
-        "card_url": site.url(f"/c/{record.id}.png"),
+        "image_url": site.url(urls.poster_image(record.id)),
+        "share_url": site.url(urls.share_page(record.id)),
+        "card_url": site.url(urls.card_image(record.id)),
     }
 
 

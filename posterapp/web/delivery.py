@@ -102,6 +102,7 @@ def send_static(found: StaticFile, cache_control: str) -> Response:
 
 def init_app(app: Flask) -> None:
     """Serve static files by content hash, gzip text responses, answer /favicon.ico."""
+    assert app.static_folder is not None, "create_app keeps Flask's static folder"
     files, names = load_static(Path(app.static_folder))
 
     @app.url_defaults

@@ -23,6 +23,7 @@ from flask import (
 from PIL import Image
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .. import urls
 from ..assets import (
     UPLOAD_MAX_BYTES,
     UPLOAD_NAME_MAX,
@@ -100,7 +101,7 @@ def preview_data_uri(version, poster: Poster) -> str:
 @bp.get("/catalog")
 def edit():
     site = studio()
-    live = site.store.live()
+    live = site.live_publication()
     draft = site.store.draft(g.staff)
     return render_template(
         "admin/editor.html",
@@ -123,7 +124,7 @@ def draft_get():
 
     site = studio()
     draft = site.store.draft(g.staff)
-    live = site.store.live()
+    live = site.live_publication()
     return jsonify(
         {
             "draft": (
@@ -159,7 +160,7 @@ def draft_save():
 def draft_discard():
     """Throw the draft away and start again from the live catalog."""
     studio().store.discard_draft(g.staff)
-    live = studio().store.live()
+    live = studio().live_publication()
     return jsonify({"ok": True, "source": live.source, "base": live.id})
 
 
@@ -254,7 +255,7 @@ def publish_api():
 def conflict(base: int, source: str) -> dict:
     """Describe a stale publish: who published since, and the 3-way merge of the edits."""
     store = studio().store
-    live = store.live()
+    live = studio().live_publication()
     earlier = store.publication(base)
     merged = merge(earlier.source if earlier else "", source, live.source)
     when = live.created_at.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
@@ -296,7 +297,7 @@ def preview():
             "label": layout.label,
             "image": preview_data_uri(version, sample(version, layout, live)),
         }
-        for layout in sorted(version.layouts.values(), key=lambda x: (x.min_picks, x.id))
+        for layout in version.layouts_in_order
     ]
     return jsonify({"ok": True, "problems": [], "previews": previews})
 
@@ -371,14 +372,14 @@ def version_changes(store, before: str | None, after: str) -> dict:
         if value is None:
             return None
         if value in assets:
-            return {"image": f"/assets/{version}/{value}", "text": value}
+            return {"image": urls.catalog_asset(version, value), "text": value}
         return {"image": None, "text": value}  # an emoji
 
     old_choices = {c["id"]: c for c in old.get("catalog", {}).get("choices", [])}
     icons, shown = [], set()
     for choice in new.get("catalog", {}).get("choices", []):
         earlier = old_choices.get(choice["id"])
-        if earlier is None:
+        if earlier is None or before is None:  # a new choice (all are, with no earlier version)
             continue
         was, now_ = earlier.get("icon"), choice.get("icon")
         if was == now_ and old_assets.get(was) == new_assets.get(now_):
@@ -394,8 +395,8 @@ def version_changes(store, before: str | None, after: str) -> dict:
     assets = [
         {
             "path": path,
-            "before": old_assets.get(path) and f"/assets/{before}/{path}",
-            "after": new_assets.get(path) and f"/assets/{after}/{path}",
+            "before": old_assets.get(path) and before and urls.catalog_asset(before, path),
+            "after": new_assets.get(path) and urls.catalog_asset(after, path),
             "change": "新增" if path not in old_assets
             else "删除" if path not in new_assets else "换了图片",
         }
@@ -559,7 +560,7 @@ def upload():
         )
         return redirect(url_for("editor.uploads"))
     shrunk = ""
-    if prepared.original_size:
+    if prepared.original_size and prepared.size:
         (w0, h0), (w1, h1) = prepared.original_size, prepared.size
         shrunk = f"原图 {w0}×{h0}，已缩小到 {w1}×{h1}。"
     same_name = ""

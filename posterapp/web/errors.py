@@ -11,7 +11,7 @@ import time
 import sqlalchemy as sa
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .. import i18n
 from ..errors import PosterappError, Unavailable
@@ -71,7 +71,7 @@ def handle_http(error: HTTPException):
     if status == 429:
         return too_many_requests(code)
     body, status, headers = respond(status, code, http_message(status))
-    if status == 405 and error.valid_methods:
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
     return body, status, headers
 

@@ -33,6 +33,7 @@ def with_campaign(link: str, campaign_id: str, choice_id: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+# The paths are built in posterapp/urls.py; tests/test_urls.py checks they reach these routes.
 @bp.get("/go/<poster_id>/<choice_id>")
 def go(poster_id: str, choice_id: str):
     record = find(poster_id)

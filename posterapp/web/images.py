@@ -15,12 +15,11 @@ buffer, and reading a file the page cache holds costs microseconds.
 from __future__ import annotations
 
 import os
-import re
 
 from ..cache import ImageCache
+from ..urls import POSTER_IMAGES
 from .headers import IMAGE_HEADERS
 
-IMAGE = re.compile(r"/([pc])/([A-Za-z0-9_-]{12})\.(png|webp)")
 # (path letter, extension) -> (cache key suffix, ETag suffix, media type); web/share.py
 # serves the same files (and renders the missing ones) with the same ETags.
 KINDS = {
@@ -40,9 +39,10 @@ class CachedImages:
 
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD")
-        found = IMAGE.fullmatch(environ.get("PATH_INFO", "")) if method in {"GET", "HEAD"} else None
-        kind = found and KINDS.get((found.group(1), found.group(3)))
-        if not kind:
+        path = environ.get("PATH_INFO", "")
+        found = POSTER_IMAGES.fullmatch(path) if method in {"GET", "HEAD"} else None
+        kind = KINDS.get((found.group(1), found.group(3))) if found else None
+        if found is None or kind is None:
             return self.app(environ, start_response)
         poster_id = found.group(2)
         key_suffix, etag_suffix, mimetype = kind
@@ -55,12 +55,13 @@ class CachedImages:
                 return self.app(environ, start_response)
             start_response("304 Not Modified", headers)
             return []
+        body: bytes | None
         if method == "HEAD":
             try:
                 size = os.path.getsize(self.cache.where(key))
             except OSError:
                 return self.app(environ, start_response)
-            body = b""
+            body = None
         else:
             body = self.cache.read(key)
             if body is None:  # not rendered yet (or the cache was cleared): Flask makes it
@@ -68,7 +69,7 @@ class CachedImages:
             size = len(body)
         headers += [("Content-Type", mimetype), ("Content-Length", str(size))]
         start_response("200 OK", headers)
-        return [body] if body else []
+        return [] if body is None else [body]
 
 
 def matches(etag: str, if_none_match: str) -> bool:

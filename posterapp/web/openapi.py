@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{12}$", "examples": ["Xy7_k2PqR9ab"]}
+from ..model import ID_PATTERN
+
+ID = {"type": "string", "pattern": f"^{ID_PATTERN}$", "examples": ["Xy7_k2PqR9ab"]}
 ERROR = {
     "type": "object",
     "required": ["error"],

@@ -8,20 +8,19 @@ from itertools import chain, zip_longest
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request
 
-from .. import i18n
+from .. import i18n, urls
 from ..catalog import NATIONWIDE
 from ..errors import SelectionError
 from ..i18n import gettext as _
 from ..posters import time_budget
 from ..render import fonts
-from ..render.poster import render
+from ..render.poster import render_small
+from ..render.qr import PLACEHOLDER_URL
 from ..selection import make_poster
 from ..versions import CatalogVersion
 from . import studio
 from .images import IMMUTABLE
 
-# Previews carry a QR code of this address: they look like the poster and are never stored.
-PREVIEW_URL = "https://posters.example/Q/PREVIEW00000"
 PREVIEW_REDUCE = 4  # 1080×1920 → 270×480: the width a poster gets in a WeChat feed
 THUMB_REDUCE = 6  # 180×320 for the layout thumbnails (shown ~90 CSS px wide)
 MAX_PREVIEW_QUERY = 2048
@@ -47,7 +46,7 @@ PICKER_SCRIPT_WORDS = (
     N_("名字最多 %(max)s 个字，现在是 %(count)s 个，再短一点吧"),
     N_("生成我的海报"),
     N_("正在生成你的海报…"),
-    N_("网络有点忙，%(seconds)s 秒后自动重试"),
+    N_("人有点多，%(seconds)s 秒后重试"),
     N_("马上重试"),
     N_("网络不太稳，再点一次试试"),
     N_("出了点小问题，请再试一次"),
@@ -95,7 +94,7 @@ def page(error: SelectionError | None = None, status: int = 200):
             if c.category == category.id and (not city or c.region != city)
         ]
         sections.append({"id": category.id, "label": category.label, "choices": items})
-    layouts = sorted(version.layouts.values(), key=lambda lay: (lay.min_picks, lay.id))
+    layouts = version.layouts_in_order
     picks = [c for c in form.getlist("choices") if catalog.has_choice(c)]
     return (
         render_template(
@@ -118,8 +117,8 @@ def page(error: SelectionError | None = None, status: int = 200):
             # After an error the preview leaves out what was refused, so it still draws.
             preview=None
             if error and error.field not in ("name", "layout")
-            else preview_query(
-                version,
+            else urls.preview(
+                version.version,
                 picks,
                 "" if error else form.get("name", ""),
                 "" if error else form.get("layout", ""),
@@ -129,6 +128,7 @@ def page(error: SelectionError | None = None, status: int = 200):
     )
 
 
+# The paths are built in posterapp/urls.py; tests/test_urls.py checks they reach these routes.
 @bp.get("/")
 def picker():
     return page()
@@ -152,25 +152,17 @@ def make():
         )
     except SelectionError as error:
         return page(error, 422)
-    return redirect(f"/s/{record.id}?new=1", code=303)
+    return redirect(urls.share_page(record.id, just_made=True), code=303)
 
 
-def preview_query(version: CatalogVersion, picks: list[str], name: str, layout: str) -> str:
-    """The query string of /preview.jpg for these picks (the version keeps caches honest)."""
-    from urllib.parse import urlencode
-
-    return urlencode({"v": version.version, "choices": ",".join(picks), "name": name,
-                      "layout": layout})  # fmt: skip
-
-
-def jpeg(image, reduce: int) -> bytes:
+def jpeg(image) -> bytes:
     out = io.BytesIO()
-    image.reduce(reduce).save(out, format="JPEG", quality=82)
+    image.save(out, format="JPEG", quality=82)
     return out.getvalue()
 
 
-def send_jpeg(image, reduce: int, cache_control: str) -> Response:
-    response = Response(jpeg(image, reduce), mimetype="image/jpeg")
+def send_jpeg(image, cache_control: str) -> Response:
+    response = Response(jpeg(image), mimetype="image/jpeg")
     response.headers["Cache-Control"] = cache_control
     return response
 
@@ -191,10 +183,10 @@ def preview():
     args = request.args
     picks = [p for p in args.get("choices", "").split(",") if p]
     try:
-        poster = make_poster(version, picks, args.get("name", ""), PREVIEW_URL,
+        poster = make_poster(version, picks, args.get("name", ""), PLACEHOLDER_URL,
                              args.get("layout") or None)  # fmt: skip
         with time_budget(site.render_budget):
-            image = render(version, poster)
+            image = render_small(version, poster, PREVIEW_REDUCE)
     except SelectionError as error:
         response = jsonify(error.to_dict())
         response.status_code = error.status_code
@@ -202,7 +194,7 @@ def preview():
         return response
     # The same query on the same catalog version always draws the same picture.
     fresh = args.get("v") == version.version
-    return send_jpeg(image, PREVIEW_REDUCE, "public, max-age=86400" if fresh else "no-cache")
+    return send_jpeg(image, "public, max-age=86400" if fresh else "no-cache")
 
 
 def sample_picks(version: CatalogVersion, count: int) -> list[str]:
@@ -225,12 +217,12 @@ def layout_thumbnail(version_id: str, layout_id: str):
             abort(404)
         count = max(layout.min_picks, min(layout.max_picks, 9))
         picks = sample_picks(version, count)
-        poster = make_poster(version, picks, "小满", PREVIEW_URL, layout.id)
+        poster = make_poster(version, picks, "小满", PLACEHOLDER_URL, layout.id)
         with time_budget(studio().render_budget):
-            image = render(version, poster)
+            image = render_small(version, poster, THUMB_REDUCE)
         if len(THUMBNAILS) >= MAX_THUMBNAILS:  # a bound, should many versions be browsed
             THUMBNAILS.clear()
-        THUMBNAILS[key] = jpeg(image, THUMB_REDUCE)
+        THUMBNAILS[key] = jpeg(image)
     response = Response(THUMBNAILS[key], mimetype="image/jpeg")
     response.headers["Cache-Control"] = IMMUTABLE
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -10,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, redirect, render_template, request, send_file
 
+from .. import urls
 from ..catalog import offers_for
 from ..errors import PosterNotFound
 from ..i18n import gettext as _
-from ..render.light import light_webp
 from ..store import PosterRecord
 from . import studio
 from .images import IMMUTABLE, YEAR
@@ -52,6 +53,7 @@ def send_png(etag: str, path: Callable[[], Path], mimetype: str = "image/png"):
     return response
 
 
+# The paths are built in posterapp/urls.py; tests/test_urls.py checks they reach these routes.
 @bp.get("/p/<poster_id>.png")
 def poster_image(poster_id: str):
     # Cached images never get here (web/images.py sends them); this renders the missing ones.
@@ -61,18 +63,9 @@ def poster_image(poster_id: str):
 
 @bp.get("/p/<poster_id>.webp")
 def light_image(poster_id: str):
-    """The poster at half size as WebP: the share page paints it while the PNG arrives."""
+    """The poster at half size as WebP, as the share page carries it inside itself."""
     record = find(poster_id)
-    return send_png(f"{record.id}.light", lambda: light(record), mimetype="image/webp")
-
-
-def light(record: PosterRecord) -> Path:
-    site = studio()
-    key = f"{record.id}-light"  # the cache names every file .png; this one holds WebP bytes
-    cached = site.cache.get(key)
-    if cached:
-        return cached
-    return site.cache.put(key, light_webp(site.image(record).read_bytes()))
+    return send_png(f"{record.id}.light", lambda: studio().light(record), mimetype="image/webp")
 
 
 @bp.get("/c/<poster_id>.png")
@@ -88,15 +81,15 @@ def scan(poster_id: str):
     record = find(poster_id)
     studio().store.record("scan", record.id)
     # The share page this opens is the same visit: counted once, as the scan.
-    return redirect(f"/s/{record.id}?from=scan", code=302)
+    return redirect(urls.share_page(record.id, from_scan=True), code=302)
 
 
 @bp.get("/s/<poster_id>")
 def share_page(poster_id: str):
     record = find(poster_id)
     site = studio()
-    just_made = request.args.get("new") == "1"
-    from_scan = request.args.get("from") == "scan"  # already counted as a scan
+    just_made = request.args.get(urls.JUST_MADE[0]) == urls.JUST_MADE[1]
+    from_scan = request.args.get(urls.FROM_SCAN[0]) == urls.FROM_SCAN[1]  # counted as a scan
     if not just_made and not from_scan:  # the maker landing on their own poster is not a view
         site.store.record("share_view", record.id)
     version = site.version_of(record)
@@ -107,10 +100,10 @@ def share_page(poster_id: str):
         {
             "label": choice.label,
             "icon": None if choice.icon_is_image else choice.icon,
-            "icon_url": f"/assets/{version.version}/{choice.icon}"
+            "icon_url": urls.catalog_asset(version.version, choice.icon)
             if choice.icon_is_image
             else None,
-            "href": f"/go/{record.id}/{choice.id}",
+            "href": urls.go_choice(record.id, choice.id),
         }
         for choice in choices
         if choice.link
@@ -121,40 +114,41 @@ def share_page(poster_id: str):
     else:
         title = _("我的%(title)s", title=campaign_title)
     listed = _("、")
-    share_url = site.url(f"/s/{record.id}")
+    share_url = site.url(urls.share_page(record.id))
+    card_url = site.url(urls.card_image(record.id))
     weibo = "https://service.weibo.com/share/share.php?" + urlencode(
         {
             "url": share_url,
             "title": _("%(title)s：%(picks)s……", title=title, picks=listed.join(labels[:3])),
-            "pic": site.url(f"/c/{record.id}.png"),
+            "pic": card_url,
         }
     )
+    # The light picture travels inside the page: on a 400 ms round trip a request of its own
+    # would cost more than its bytes.
+    light = site.light(record).read_bytes()
     page = render_template(
         "share.html",
         record=record,
         campaign=version.catalog.campaign,
         title=title,
         description=listed.join(labels),
-        image_url=site.url(f"/p/{record.id}.png"),
+        image_url=site.url(urls.poster_image(record.id)),
         # The page itself loads the image from wherever it was served, whatever PUBLIC_URL says.
-        image_path=f"/p/{record.id}.png",
-        light_path=f"/p/{record.id}.webp",
-        card_url=site.url(f"/c/{record.id}.png"),
+        image_path=urls.poster_image(record.id),
+        light_uri="data:image/webp;base64," + base64.b64encode(light).decode(),
+        card_url=card_url,
         share_url=share_url,
         weibo_url=weibo,
-        make_url=f"/?ref={record.id}",
+        make_url=urls.picker(ref=record.id),
         just_made=just_made,
         services=services,
         script_words=script_words(SHARE_SCRIPT_WORDS),
         # 为你挑选的优惠: for the maker, the offers of their picks' categories, still valid.
         offers=[
-            {"title": offer.title, "href": f"/go/{record.id}/offer/{offer.id}"}
+            {"title": offer.title, "href": urls.go_offer(record.id, offer.id)}
             for offer in offers_for(version.catalog, record.choices, today())
         ]
         if just_made
         else [],
     )
-    response = Response(page, mimetype="text/html")
-    # The light picture is what paints first: the header starts it before the page has arrived.
-    response.headers["Link"] = f"</p/{record.id}.webp>; rel=preload; as=image; type=image/webp"
-    return response
+    return Response(page, mimetype="text/html")
