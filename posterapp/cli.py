@@ -9,7 +9,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import click
 
@@ -97,6 +97,8 @@ def _default_catalog() -> Path:
     return context.settings.CATALOG
 
 
+F = TypeVar("F", bound=Callable[..., object])
+
 catalog_option = option(
     "--catalog",
     type=PathType(dir_okay=False, exists=True, path_type=Path),
@@ -105,6 +107,18 @@ catalog_option = option(
     show_default="POSTERAPP_CATALOG 或 choices/default.yaml",
     help="用哪个 YAML 目录文件",
 )
+
+
+def png_output(help_text: str) -> Callable[[F], F]:
+    """The -o/--output option of a command that writes one PNG file."""
+    return option(
+        "-o",
+        "--output",
+        type=PathType(dir_okay=False, path_type=Path),
+        required=True,
+        metavar="文件",
+        help=help_text,
+    )
 
 
 def _fail(error: PosterappError) -> NoReturn:
@@ -312,14 +326,7 @@ def _live_catalog(store: Store, live: Publication | None) -> Catalog | None:
 @option("--name", default="", metavar="名字", help="印在海报上的名字")
 @option("--layout", default=None, metavar="id", help="用哪种排版（不写就按目录的规则自动选）")
 @option("--url", default=DEFAULT_URL, show_default=True, metavar="网址", help="扫二维码打开的网址")
-@option(
-    "-o",
-    "--output",
-    type=PathType(dir_okay=False, path_type=Path),
-    required=True,
-    metavar="文件",
-    help="海报存成哪个 PNG 文件",
-)
+@png_output("海报存成哪个 PNG 文件")
 @click.pass_obj
 def render(
     ctx: Context,
@@ -355,14 +362,7 @@ def render(
 
 @main.command()
 @catalog_option
-@option(
-    "-o",
-    "--output",
-    type=PathType(dir_okay=False, path_type=Path),
-    required=True,
-    metavar="文件",
-    help="样张存成哪个 PNG 文件",
-)
+@png_output("样张存成哪个 PNG 文件")
 @option("--all-themes", is_flag=True, help="assets/themes/ 里的每个主题各画一行")
 @click.pass_obj
 def sheet(ctx: Context, catalog: Path, output: Path, all_themes: bool) -> None:

@@ -22,7 +22,7 @@ from .cache import ImageCache
 from .errors import Conflict, SelectionError, Unavailable
 from .experiments import assign
 from .i18n import _
-from .model import is_poster_id, new_poster_id
+from .model import Poster, is_poster_id, new_poster_id
 from .render.card import render_card_png
 from .render.poster import render_light, render_png
 from .selection import make_poster
@@ -226,32 +226,25 @@ class Studio:
 
     def image(self, record: PosterRecord) -> Path:
         """Return the poster's PNG file, rendering it from the record if it is not cached."""
-        cached = self.cache.get(record.id)
-        if cached:
-            return cached
-        version = self.version_of(record)
-        with time_budget(self.render_budget):
-            png = render_png(version, record.poster)
-        return self.cache.put(record.id, png)
+        return self._kept(record.id, record, render_png)
 
     def light(self, record: PosterRecord) -> Path:
         """Return the poster's light WebP (the share page paints it first), rendering if need be."""
-        key = f"{record.id}-light"  # the cache names every file .png; this one holds WebP bytes
-        cached = self.cache.get(key)
-        if cached:
-            return cached
-        version = self.version_of(record)
-        with time_budget(self.render_budget):
-            webp = render_light(version, record.poster)
-        return self.cache.put(key, webp)
+        # The cache names every file .png; this one holds WebP bytes.
+        return self._kept(f"{record.id}-light", record, render_light)
 
     def card(self, record: PosterRecord) -> Path:
         """Return the 1200×630 share card, rendering it from the record if it is not cached."""
-        key = f"{record.id}-card"
+        return self._kept(f"{record.id}-card", record, render_card_png)
+
+    def _kept(
+        self, key: str, record: PosterRecord, draw: Callable[[CatalogVersion, Poster], bytes]
+    ) -> Path:
+        """Return the cached file ``key``, drawn from the record within the budget if missing."""
         cached = self.cache.get(key)
         if cached:
             return cached
         version = self.version_of(record)
         with time_budget(self.render_budget):
-            png = render_card_png(version, record.poster)
-        return self.cache.put(key, png)
+            data = draw(version, record.poster)
+        return self.cache.put(key, data)
