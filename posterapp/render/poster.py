@@ -47,16 +47,16 @@ def render_small(version: CatalogVersion, poster: Poster, factor: int) -> Image.
     rows = banding.static_rows(scope(version, layout.id), static)
     boxes: list[list] = []  # [left, top, right, bottom, parts] on block boundaries
     for top, bottom, _key, members in banding.bands(compose.parts(version, poster), height):
-        left = min(part.left for part in members) // factor * factor
+        left = max(0, min(part.left for part in members)) // factor * factor
         right = min(width, -(-max(part.right for part in members) // factor) * factor)
         top, bottom = top // factor * factor, min(height, -(-bottom // factor) * factor)
         if boxes and top < boxes[-1][3]:  # rounding made it touch the band above: one box
             above = boxes[-1]
-            above[0], above[2] = min(above[0], max(0, left)), max(above[2], right)
+            above[0], above[2] = min(above[0], left), max(above[2], right)
             above[3] = max(above[3], bottom)
             above[4].extend(members)
         else:
-            boxes.append([max(0, left), top, right, bottom, list(members)])
+            boxes.append([left, top, right, bottom, list(members)])
     for left, top, right, bottom, members in boxes:
         box = (left, top, right, bottom)
         canvas = static().crop(box) if rows is None else banding.static_region(rows, width, box)
