@@ -7,11 +7,11 @@ and telling the person, in their language, what is wrong and what to do instead.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import unicodedata
 from collections import Counter
-
-from confusable_homoglyphs.confusables import is_confusable
+from pathlib import Path
 
 from . import layouts
 from .catalog import LayoutRules
@@ -38,16 +38,18 @@ def fold(text: str) -> str:
     return "".join(_fold_char(c) for c in text)
 
 
+# Unicode's confusables pair each look-alike with its twins; the lowest code point among them
+# stands for the group, so 生 and the Kangxi radical ⽣ fold to the same thing. The pairs that
+# fold come from confusable_homoglyphs, written out by tools/look_alikes.py.
+LOOK_ALIKES: dict[str, str] = json.loads(
+    (Path(__file__).resolve().parent / "look_alikes.json").read_bytes()
+)
+
+
 def _fold_char(char: str) -> str:
-    # Unicode's confusables pair each look-alike with its twins; the lowest code point among
-    # them stands for the group, so 生 and the Kangxi radical ⽣ fold to the same thing.
     if char.isascii() and char.isalnum():
         return char
-    found = is_confusable(char, greedy=True)
-    if not found:
-        return char
-    twins = [h["c"] for entry in found for h in entry["homoglyphs"] if len(h["c"]) == 1]
-    return min([char, *twins], key=ord)
+    return LOOK_ALIKES.get(char, char)
 
 
 def clean_name(version: CatalogVersion, raw: str | None) -> str:

@@ -16,20 +16,19 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import alembic.command
-import alembic.config
 import sqlalchemy as sa
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import versions
 from .errors import Conflict, VersionNotFound
 from .model import Poster, is_poster_id
 from .versions import CatalogVersion
+
+if TYPE_CHECKING:  # Alembic (~8 MB) is imported only when a database needs migrating
+    import alembic.config
 
 metadata = sa.MetaData()
 
@@ -218,13 +217,16 @@ class SchemaChange:
     created: bool = False  # the database was empty: its tables were made at head
 
 
-@functools.cache
-def _head_revision() -> str:
-    config = alembic.config.Config()
-    config.set_main_option("script_location", MIGRATIONS)
-    head = ScriptDirectory.from_config(config).get_current_head()
-    assert head is not None, f"the package ships its migrations ({MIGRATIONS})"
-    return head
+# The newest revision in posterapp/migrations/versions (tests/test_migrations.py checks it), so
+# that a start-up that finds its database current never imports Alembic.
+HEAD_REVISION = "0003"
+
+
+def _recorded_revision(db: sa.Connection) -> str | None:
+    """Return the revision Alembic recorded in the database, or None (no alembic_version)."""
+    if not sa.inspect(db).has_table("alembic_version"):
+        return None
+    return db.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
 
 @dataclass(frozen=True)
@@ -339,11 +341,11 @@ class Store:
         from ``metadata`` and is stamped at head; one made before Alembic (its tables there,
         no alembic_version) is stamped at the release revision and upgraded from there.
         """
-        head = _head_revision()
+        head = HEAD_REVISION
         if self.engine.dialect.name == "sqlite":
             self._use_wal()
         with self.engine.connect() as db:  # most starts find it current: no lock needed
-            found = MigrationContext.configure(db).get_current_revision()
+            found = _recorded_revision(db)
         if found == head:
             return SchemaChange(found, head)
         with self._migration_lock() as db:
@@ -351,13 +353,17 @@ class Store:
 
     def alembic_config(self, db: sa.Connection) -> alembic.config.Config:
         """Return an Alembic configuration that runs migrations on this connection."""
+        import alembic.config  # noqa: PLC0415 - only to migrate (see HEAD_REVISION)
+
         config = alembic.config.Config()
         config.set_main_option("script_location", MIGRATIONS)
         config.attributes["connection"] = db
         return config
 
     def _migrate(self, db: sa.Connection, head: str) -> SchemaChange:
-        found = MigrationContext.configure(db).get_current_revision()
+        import alembic.command  # noqa: PLC0415 - only to migrate (see HEAD_REVISION)
+
+        found = _recorded_revision(db)
         if found == head:  # another worker did it while this one waited for the lock
             return SchemaChange(found, head)
         config = self.alembic_config(db)

@@ -11,6 +11,7 @@ from PIL import Image, ImageChops
 from posterapp import versions
 from posterapp.assets import Assets
 from posterapp.render import banding, caches, compose, qr
+from posterapp.render.caches import image_bytes
 from posterapp.render.poster import render, render_png, render_small
 from posterapp.selection import make_poster
 
@@ -31,8 +32,9 @@ def test_loading_the_same_catalog_twice_hits_the_static_layer_cache(empty_caches
     again = versions.load_sources(DEFAULT_CATALOG, Assets(ASSETS))
     assert first is not again and first.version == again.version
     layer = compose.static_layer(first, "list")
-    assert compose.static_layer(again, "list") is layer
+    assert compose.static_layer(again, "list").tobytes() == layer.tobytes()
     assert caches.STATIC_LAYERS.info()[:2] == (1, 1)  # (hits, misses)
+    assert caches.STATIC_LAYERS.used < image_bytes(layer) / 50  # kept deflated
 
 
 def test_a_preview_of_the_live_yaml_shares_the_live_posters_caches(empty_caches, catalog_text):
@@ -175,3 +177,16 @@ def test_every_cache_is_bounded_and_clear_all_empties_them(default_version):
     assert sum(row["limit"] for row in found.values() if row["unit"] == "bytes") <= 170 * 2**20
     caches.clear_all()
     assert all(row["entries"] == 0 for row in caches.inventory())
+
+
+def test_static_rows_kept_in_deflated_chunks_give_back_any_rows_exactly():
+    rng = random.Random(3)
+    width, height = 37, 3 * banding.StaticRows.CHUNK + 5  # a last chunk that is not full
+    raw = bytes(rng.randrange(4) for _ in range((1 + 3 * width) * height))
+    rows = banding.StaticRows(raw, width)
+    line = 1 + 3 * width
+    spans = [(0, height), (31, 33), (32, 64), (0, 1), (height - 1, height)]
+    spans += [(t, rng.randrange(t + 1, height + 1)) for t in rng.sample(range(height), 20)]
+    for top, bottom in spans:
+        assert rows.between(top, bottom) == raw[top * line : bottom * line], (top, bottom)
+    assert rows.size < len(raw) / 2

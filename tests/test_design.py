@@ -192,7 +192,7 @@ def test_a_low_contrast_theme_is_refused(tmp_path):
 
 def _boundaries(label: str) -> set[int]:
     out, at = {0}, 0
-    for word in text.segmenter().cut(label):  # jieba plus assets/words.txt
+    for word in text.segmenter()(label):  # jieba plus assets/words.txt
         at += len(word)
         out.add(at)
     return out
@@ -215,7 +215,7 @@ def _break_offsets(label: str, lines) -> list[int]:
 
 def _word_at(label: str, offset: int) -> str:
     at = 0
-    for word in text.segmenter().cut(label):  # jieba plus assets/words.txt
+    for word in text.segmenter()(label):  # jieba plus assets/words.txt
         if at < offset < at + len(word):
             return word
         at += len(word)

@@ -53,3 +53,21 @@ def test_the_coverage_file_matches_the_fonts():
         sys.path.pop(0)
     stored = json.loads((ROOT / "assets" / "fonts" / "coverage.json").read_text())
     assert stored == font_coverage.coverage()
+
+
+def test_the_kept_code_point_runs_hold_exactly_the_fonts_characters():
+    import json
+
+    from .conftest import ROOT
+
+    stored = json.loads((ROOT / "assets" / "fonts" / "coverage.json").read_text())
+    text, emoji = (
+        {code for first, last in stored[kind]["ranges"] for code in range(first, last + 1)}
+        for kind in ("text", "emoji")
+    )
+    drawable = fonts.drawable_codepoints()
+    for code in range(0x20000):  # every plane-0 and plane-1 code point, both ways
+        assert (code in fonts.text_codepoints()) == (code in text), hex(code)
+        assert (code in drawable) == (code in text or code in emoji), hex(code)
+    assert 0x1F338 in drawable and 0x1F338 not in fonts.text_codepoints()  # 🌸
+    assert "好" not in drawable  # code points only, as the old frozensets took them

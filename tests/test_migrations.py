@@ -244,3 +244,13 @@ def test_workers_starting_at_once_migrate_once(release, url, default_version):
     # One worker upgraded; the others found it done (after waiting, or before they looked).
     assert sum(change.before is None for change in changes) == 1
     assert revision(url) == HEAD
+
+
+def test_the_head_revision_start_up_checks_is_alembics_head():
+    """Start-up compares the database with HEAD_REVISION, not with Alembic's scripts."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", store_module.MIGRATIONS)
+    assert ScriptDirectory.from_config(config).get_current_head() == store_module.HEAD_REVISION

@@ -734,3 +734,21 @@ def test_the_picker_script_speaks_english_in_an_english_browser(browser, live_se
         assert errors == []
     finally:
         context.close()
+
+
+def test_the_look_alike_table_matches_unicodes_confusables():
+    """posterapp/look_alikes.json must be remade (tools/look_alikes.py) after an upgrade."""
+    import sys
+
+    from posterapp.selection import LOOK_ALIKES, fold
+
+    from .conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import look_alikes
+    finally:
+        sys.path.pop(0)
+    assert look_alikes.table() == LOOK_ALIKES
+    assert fold("发现\u2f63活") == fold("发现生活")  # ⽣ KANGXI RADICAL LIFE
+    assert fold("ⅰ") != "ⅰ" and fold("Ol") == "ol"  # a look-alike folds; plain letters stay

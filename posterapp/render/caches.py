@@ -35,7 +35,7 @@ from isal import isal_zlib
 from PIL import Image
 
 if TYPE_CHECKING:
-    from .banding import Fragment
+    from .banding import Fragment, StaticRows
 
 V = TypeVar("V")
 R = TypeVar("R")
@@ -48,9 +48,11 @@ BUDGETS = {
     "bands": 60 * MB,
     # To draw a band that is new: 13–50 KB per choice and card height, deflated.
     "card_tiles": 32 * MB,
-    "static_layers": 17 * MB,  # RGBA, 8.3 MB each: to make static rows, and for render()
-    "static_rows": 19 * MB,  # unfiltered PNG rows, 6.2 MB each: what new bands start from
-    "small_layers": 2 * MB,  # static layers reduced for previews: 389 KB at 270×480
+    # Deflated (see Packed and banding.StaticRows), ~95 KB each for the shipped layouts: every
+    # layout of every theme, and the versions of staff previews, at once.
+    "static_layers": 4 * MB,  # RGBA: to make static rows, and for render()
+    "static_rows": 4 * MB,  # unfiltered PNG rows, in chunks: what new bands start from
+    "small_layers": 2 * MB,  # static layers reduced for light WebPs (÷2) and previews (÷4, ÷6)
     "shape_masks": 4 * MB,
     "blank_cards": 4 * MB,
     "emoji_tiles": 8 * MB,  # in cards and in names: ~20 KB each
@@ -277,12 +279,13 @@ BANDS: Budgeted[Fragment] = _register(
 CARD_TILES: Budgeted[tuple[Packed, tuple[int, int, int, int] | None]] = _register(
     Budgeted("card_tiles", lambda key, kept: len(kept[0].data), BUDGETS["card_tiles"])
 )
-STATIC_LAYERS: Budgeted[Image.Image] = _register(
-    Budgeted("static_layers", lambda key, layer: image_bytes(layer), BUDGETS["static_layers"])
+# Layers are flat colours, gradients and a little art: deflated, ~90 KB instead of 8.3 MB.
+STATIC_LAYERS: Budgeted[Packed] = _register(
+    Budgeted("static_layers", lambda key, layer: len(layer.data), BUDGETS["static_layers"])
 )
-SMALL_LAYERS: Budgeted[Image.Image] = _register(
-    Budgeted("small_layers", lambda key, layer: image_bytes(layer), BUDGETS["small_layers"])
+SMALL_LAYERS: Budgeted[Packed] = _register(
+    Budgeted("small_layers", lambda key, layer: len(layer.data), BUDGETS["small_layers"])
 )
-STATIC_ROWS: Budgeted[bytes] = _register(
-    Budgeted("static_rows", lambda key, rows: len(rows), BUDGETS["static_rows"])
+STATIC_ROWS: Budgeted[StaticRows] = _register(
+    Budgeted("static_rows", lambda key, rows: rows.size, BUDGETS["static_rows"])
 )

@@ -56,11 +56,16 @@ def is_dynamic(key: str, element: TextElement) -> bool:
 def static_layer(version: CatalogVersion, layout_id: str) -> Image.Image:
     """Return the RGBA layer every poster of a layout shares: background, shapes, fixed texts.
 
-    Kept by content (version id, layout): a catalog loaded again, or previewed from the same
-    YAML, finds it. Do not draw on it: copy or crop it first.
+    Kept deflated by content (version id, layout): a catalog loaded again, or previewed from
+    the same YAML, finds it. Each call returns a new image, free to draw on.
     """
-    key = (version.version, layout_id) if version.version else None
-    return caches.STATIC_LAYERS.get_or_make(key, lambda: _draw_static_layer(version, layout_id))
+    if not version.version:
+        return _draw_static_layer(version, layout_id)
+    key = (version.version, layout_id)
+    kept = caches.STATIC_LAYERS.get_or_make(
+        key, lambda: caches.pack(_draw_static_layer(version, layout_id))
+    )
+    return caches.unpack(kept)
 
 
 def _draw_static_layer(version: CatalogVersion, layout_id: str) -> Image.Image:

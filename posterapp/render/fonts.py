@@ -7,6 +7,7 @@ are drawn at that size and scaled (see ``render.icons``).
 
 from __future__ import annotations
 
+import bisect
 import json
 import unicodedata
 from pathlib import Path
@@ -25,27 +26,49 @@ JOINERS = {ord(ZWJ), ord(VS15), ord(VS16), 0x20E3} | set(range(0xE0020, 0xE0080)
 LAYOUT = ImageFont.Layout.RAQM if ImageFont.core.HAVE_RAQM else ImageFont.Layout.BASIC
 
 
+class CodeRanges:
+    """A set of code points kept as sorted [first, last] runs: ~300 runs instead of ~65,000
+    ints (a frozenset of them costs ~2 MB per worker)."""
+
+    def __init__(self, runs: list[list[int]]):
+        merged: list[list[int]] = []
+        for first, last in sorted(runs):
+            if merged and first <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], last)
+            else:
+                merged.append([first, last])
+        self.firsts = [first for first, _ in merged]
+        self.lasts = [last for _, last in merged]
+
+    def __contains__(self, code: object) -> bool:
+        if not isinstance(code, int):
+            return False
+        at = bisect.bisect_right(self.firsts, code) - 1
+        return at >= 0 and code <= self.lasts[at]
+
+    def __or__(self, other: CodeRanges) -> CodeRanges:
+        return CodeRanges([*map(list, zip(self.firsts, self.lasts, strict=True)),
+                           *map(list, zip(other.firsts, other.lasts, strict=True))])  # fmt: skip
+
+
 @caches.memo("fonts.coverage")
-def _coverage() -> dict[str, frozenset[int]]:
+def _coverage() -> dict[str, CodeRanges]:
     # Made by tools/font_coverage.py from the fonts' character maps (tests check it matches).
     data = json.loads((FONTS / "coverage.json").read_text())
-    return {
-        kind: frozenset(code for first, last in entry["ranges"] for code in range(first, last + 1))
-        for kind, entry in data.items()
-    }
+    return {kind: CodeRanges(entry["ranges"]) for kind, entry in data.items()}
 
 
-def text_codepoints() -> frozenset[int]:
+def text_codepoints() -> CodeRanges:
     """Code points the text faces can draw (both faces cover the same set)."""
     return _coverage()["text"]
 
 
-def emoji_codepoints() -> frozenset[int]:
+def emoji_codepoints() -> CodeRanges:
     return _coverage()["emoji"]
 
 
 @caches.memo("fonts.drawable")
-def drawable_codepoints() -> frozenset[int]:
+def drawable_codepoints() -> CodeRanges:
     return text_codepoints() | emoji_codepoints()
 
 

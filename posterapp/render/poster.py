@@ -6,6 +6,7 @@ what is kept between posters is ``caches``.
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 def render(version: CatalogVersion, poster: Poster) -> Image.Image:
     """Draw ``poster`` with the catalog and layouts of ``version``; return an RGB image."""
-    canvas = compose.static_layer(version, poster.layout).copy()
+    canvas = compose.static_layer(version, poster.layout)
     for part in compose.parts(version, poster):
         part.draw(canvas, (0, 0))
     return canvas.convert("RGB")
@@ -36,14 +37,19 @@ def render_small(version: CatalogVersion, poster: Poster, factor: int) -> Image.
     layout = version.layouts[poster.layout]
     width, height = layout.canvas.width, layout.canvas.height
 
+    @functools.cache  # drawn or unpacked once per poster at most
     def static() -> Image.Image:
         return compose.static_layer(version, layout.id)
 
-    key = (version.version, layout.id, factor) if version.version else None
-    small = caches.SMALL_LAYERS.get_or_make(key, lambda: static().convert("RGB").reduce(factor))
-    small = small.copy()
-    # The static rows render_png keeps (the same scope): an opaque layer's pixels, smaller
-    # than the RGBA layer and so kept for more layouts at once.
+    def reduced() -> Image.Image:
+        return static().convert("RGB").reduce(factor)
+
+    if version.version:
+        key = (version.version, layout.id, factor)
+        small = caches.unpack(caches.SMALL_LAYERS.get_or_make(key, lambda: caches.pack(reduced())))
+    else:
+        small = reduced()
+    # The static rows render_png keeps (the same scope), which start a band's crop.
     rows = banding.static_rows(scope(version, layout.id), static)
     boxes: list[list] = []  # [left, top, right, bottom, parts] on block boundaries
     for top, bottom, _key, members in banding.bands(compose.parts(version, poster), height):
@@ -59,7 +65,7 @@ def render_small(version: CatalogVersion, poster: Poster, factor: int) -> Image.
             boxes.append([left, top, right, bottom, list(members)])
     for left, top, right, bottom, members in boxes:
         box = (left, top, right, bottom)
-        canvas = static().crop(box) if rows is None else banding.static_region(rows, width, box)
+        canvas = static().crop(box) if rows is None else rows.region(box)
         for part in members:
             part.draw(canvas, (left, top))
         small.paste(canvas.convert("RGB").reduce(factor), (left // factor, top // factor))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,14 +53,18 @@ WORDS = Path(__file__).resolve().parents[2] / "assets" / "words.txt"
 
 
 @caches.memo("text.segmenter")
-def segmenter() -> rjieba.Jieba:
-    """Return jieba's segmenter with the catalog's own words (assets/words.txt) added."""
-    jieba = rjieba.Jieba()
+def segmenter() -> Callable[[str], list[str]]:
+    """Return jieba's ``cut``, with the catalog's own words (assets/words.txt) added.
+
+    rjieba loads its dictionary (~30 MB) into a module-wide segmenter on import; the words are
+    added to that one rather than to a second ``rjieba.Jieba()``, which would hold the
+    dictionary twice.
+    """
     for line in WORDS.read_text(encoding="utf-8").splitlines():
         word = line.strip()
         if word and not word.startswith("#"):
-            jieba.add_word(word, None, None)
-    return jieba
+            rjieba.add_word(word, None, None)
+    return rjieba.cut
 
 
 def broken_word(content: str, lines) -> str | None:
@@ -90,7 +95,7 @@ def _words(text: str) -> list[str]:
             run += cluster
             continue
         if run:
-            out += segmenter().cut(run)
+            out += segmenter()(run)
             run = ""
         if cluster:
             out.append(cluster)

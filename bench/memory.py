@@ -1,0 +1,169 @@
+"""A worker's memory: RSS after posters of every layout and theme and staff previews.
+
+    .venv/bin/python bench/memory.py [--posters 3000] [--preview-every 10] [--json]
+
+One fresh process plays one worker: the app on SQLite in a temporary folder, with the warm/
+night theme experiment on (so both themes' caches fill), driven through Flask's test client.
+Each round makes a new poster (POST /api/posters: random layout, picks and name) and opens its
+share page (which draws the light WebP); every ``--preview-every`` posters a signed-in staff
+member previews an edited catalog (POST /admin/api/preview: a choice's label changed, so the
+catalog version is new and every layout is drawn). RSS (/proc/self/status) is read after the
+app starts and at each step; the goal (issue 14) is ≤ 150 MB after 1,500 posters and 150
+previews, and flat after that. Then every render cache is listed with the bytes it holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+GOAL_MB = 150
+GOAL_AT = 1500  # posters (with 150 previews): the issue's point of measure
+STEPS = {0, 100, 300, 750, 1500, 2250, 3000, 4500, 6000}
+NAMES = ["小满", "Lily 王", "阿May", "", "陈一一", "🌸花花", "王小二", "Kiki"]
+EXPERIMENT = """\
+  experiment:
+    id: theme-bench
+    label: 暖阳还是灯火
+    variants:
+      - {id: warm, theme: warm, weight: 1}
+      - {id: night, theme: night, weight: 1}
+"""
+LABEL = re.compile(r"^(\s+label: )(.+)$", re.M)
+
+
+def rss_mb() -> dict[str, float]:
+    """Return RSS in MB, with its anonymous part (the heap) and its file-backed part."""
+    found = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in {"VmRSS", "RssAnon", "RssFile"}:
+                found[key] = round(int(value.split()[0]) / 1024, 1)
+    return {"rss_mb": found["VmRSS"], "anon_mb": found["RssAnon"], "file_mb": found["RssFile"]}
+
+
+def edited(source: str, rng: random.Random, serial: int) -> str:
+    """Return the catalog with one choice's label changed: a new catalog version."""
+    labels = list(LABEL.finditer(source))
+    found = labels[rng.randrange(len(labels))]
+    label = found[2][:6] + str(serial % 10)
+    return source[: found.start(2)] + label + source[found.end(2) :]
+
+
+def run(data: str, posters: int, preview_every: int) -> dict:
+    from posterapp import create_app, staff
+    from posterapp.render import caches
+
+    text = (ROOT / "choices" / "default.yaml").read_text(encoding="utf-8")
+    anchor = "  life_tag_default: 热爱生活的多面手\n"
+    source = text.replace(anchor, anchor + EXPERIMENT, 1)
+    rng = random.Random(7)
+    catalog = Path(data) / "catalog.yaml"
+    catalog.write_text(source, encoding="utf-8")
+    app = create_app({
+        "DATA_DIR": data, "CATALOG": str(catalog), "DATABASE_URL": "", "REDIS_URL": "",
+        "PUBLIC_URL": "https://posters.example",
+        "RATE_LIMIT_POSTERS": "1000000 per minute",
+        "RATE_LIMIT_PREVIEWS": "1000000 per minute",
+    })  # fmt: skip
+    site = app.extensions["posterapp"]
+    staff.add_user(site.store, "bench", "bench password 1")
+    public, console = app.test_client(), app.test_client()
+    login = console.get("/admin/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login)[1]
+    console.post("/admin/login", data={"name": "bench", "password": "bench password 1",
+                                       "csrf_token": token})  # fmt: skip
+    page = console.get("/admin/catalog").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    version = site.active
+    ids = [choice.id for choice in version.catalog.choices]
+    layouts = list(version.layouts.values())
+    samples = [{"posters": 0, "previews": 0, **rss_mb()}]
+    previews = 0
+    for serial in range(1, posters + 1):
+        layout = rng.choice(layouts)
+        count = rng.randint(layout.min_picks, min(layout.max_picks, len(ids)))
+        body = {"choices": rng.sample(ids, count), "name": rng.choice(NAMES),
+                "layout": layout.id}  # fmt: skip
+        made = public.post("/api/posters", json=body)
+        assert made.status_code == 201, made.get_data(as_text=True)
+        share = public.get(made.get_json()["share_url"].removeprefix(site.url("")))
+        assert share.status_code == 200
+        if serial % preview_every == 0:
+            response = console.post(
+                "/admin/api/preview", json={"source": edited(source, rng, serial)},
+                headers={"X-CSRFToken": token},
+            )  # fmt: skip
+            assert response.get_json()["ok"], response.get_data(as_text=True)[:300]
+            previews += 1
+        for response in (made, share):
+            response.close()
+        if serial in STEPS or serial == posters:
+            samples.append({"posters": serial, "previews": previews, **rss_mb()})
+    site.store.close()
+    return {"samples": samples, "caches": caches.inventory()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posters", type=int, default=3000)
+    parser.add_argument("--preview-every", type=int, default=10)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # its data folder
+    args = parser.parse_args()
+    if args.child:  # the fresh process that plays the worker
+        print(json.dumps(run(args.child, args.posters, args.preview_every)))
+        return
+    with tempfile.TemporaryDirectory(prefix="posterapp-memory-") as data:
+        # The database is made first, as `posterapp init-db` does before workers start: a
+        # worker finds it current (and never loads Alembic).
+        posterapp = Path(sys.executable).with_name("posterapp")
+        env = {**os.environ, "POSTERAPP_DATABASE_URL": ""}
+        subprocess.run([posterapp, "--data-dir", data, "init-db"], check=True, env=env,
+                       capture_output=True)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", data, "--posters", str(args.posters),
+             "--preview-every", str(args.preview_every)],
+            capture_output=True, text=True,
+        )  # fmt: skip
+    if done.returncode:
+        sys.exit(done.stderr)
+    result = json.loads(done.stdout.splitlines()[-1])
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print("| posters | previews | RSS | of it: heap | files (fonts, libraries) |")
+    print("|---|---|---|---|---|")
+    for sample in result["samples"]:
+        print(f"| {sample['posters']:,} | {sample['previews']} | {sample['rss_mb']:.1f} MB "
+              f"| {sample['anon_mb']:.1f} MB | {sample['file_mb']:.1f} MB |")  # fmt: skip
+    at_goal = [s for s in result["samples"] if s["posters"] >= GOAL_AT]
+    if at_goal:
+        highest = max(s["rss_mb"] for s in at_goal)
+        first, last = at_goal[0]["rss_mb"], at_goal[-1]["rss_mb"]
+        verdict = "met" if highest <= GOAL_MB else "MISSED"
+        print(f"\nfrom {GOAL_AT:,} posters on: at most {highest:.1f} MB (goal ≤ {GOAL_MB} MB: "
+              f"{verdict}); {first:.1f} → {last:.1f} MB")  # fmt: skip
+    print("\n| cache | holds | limit | entries | hits | misses |\n|---|---|---|---|---|---|")
+    for row in result["caches"]:
+        if row["unit"] == "bytes":
+            holds, limit = f"{row['bytes'] / 2**20:.1f} MB", f"{row['limit'] / 2**20:.0f} MB"
+        else:
+            holds, limit = "", f"{row['limit']} entries"
+        print(f"| {row['name']} | {holds} | {limit} | {row['entries']} | {row['hits']} "
+              f"| {row['misses']} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
