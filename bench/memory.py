@@ -2,14 +2,16 @@
 
     .venv/bin/python bench/memory.py [--posters 3000] [--preview-every 10] [--json]
 
-One fresh process plays one worker: the app on SQLite in a temporary folder, with the warm/
-night theme experiment on (so both themes' caches fill), driven through Flask's test client.
-Each round makes a new poster (POST /api/posters: random layout, picks and name) and opens its
-share page (which draws the light WebP); every ``--preview-every`` posters a signed-in staff
-member previews an edited catalog (POST /admin/api/preview: a choice's label changed, so the
-catalog version is new and every layout is drawn). RSS (/proc/self/status) is read after the
-app starts and at each step; the goal (issue 14) is ≤ 150 MB after 1,500 posters and 150
-previews, and flat after that. Then every render cache is listed with the bytes it holds.
+One fresh process plays one worker: the app on SQLite in a temporary folder (its database
+made first, as `posterapp init-db` does before workers start), with the warm/night theme
+experiment on (so both themes' caches fill), driven through Flask's test client. Each round
+makes a new poster (POST /api/posters: random layout, picks and name) and opens its share
+page (which draws the light WebP); every ``--preview-every`` posters a signed-in staff
+member previews an edited catalog (POST /admin/api/preview: a choice's label or description
+changed, so the catalog version is new and every layout is drawn). RSS (/proc/self/status)
+is read after the app starts and at each step; the goal (issue 14) is ≤ 150 MB after 1,500
+posters and 150 previews, and flat after that. Then every render cache is listed with the
+bytes it holds.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ EXPERIMENT = """\
       - {id: warm, theme: warm, weight: 1}
       - {id: night, theme: night, weight: 1}
 """
-LABEL = re.compile(r"^(\s+label: )(.+)$", re.M)
+EDITABLE = re.compile(r"^(\s+(?:label|description): )(.+)$", re.M)
 
 
 def rss_mb() -> dict[str, float]:
@@ -54,11 +56,12 @@ def rss_mb() -> dict[str, float]:
 
 
 def edited(source: str, rng: random.Random, serial: int) -> str:
-    """Return the catalog with one choice's label changed: a new catalog version."""
-    labels = list(LABEL.finditer(source))
-    found = labels[rng.randrange(len(labels))]
-    label = found[2][:6] + str(serial % 10)
-    return source[: found.start(2)] + label + source[found.end(2) :]
+    """Return the catalog with one choice's label or description changed: a new version
+    (a new description is set on two lines, so jieba is loaded for it)."""
+    texts = list(EDITABLE.finditer(source))
+    found = texts[rng.randrange(len(texts))]
+    changed = found[2][:6] + "改" * (serial % 4) + str(serial % 10)
+    return source[: found.start(2)] + changed + source[found.end(2) :]
 
 
 def run(data: str, posters: int, preview_every: int) -> dict:

@@ -169,7 +169,7 @@ def test_every_cache_is_bounded_and_clear_all_empties_them(default_version):
     render_png(default_version, poster)
     found = {row["name"]: row for row in caches.inventory()}
     assert {"bands", "card_tiles", "static_layers", "shape_masks", "emoji_tiles",
-            "text.width", "text.fit", "fonts.face"} <= set(found)  # fmt: skip
+            "text.width", "text.fit", "fonts.face", "fonts.full_face"} <= set(found)  # fmt: skip
     for row in found.values():
         assert row["limit"] > 0
         if row["unit"] == "bytes":

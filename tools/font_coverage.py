@@ -16,7 +16,9 @@ from pathlib import Path
 from fontTools.ttLib import TTFont
 
 FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"
-FILES = {"text": "NotoSansSC-Regular.otf", "emoji": "NotoColorEmoji.ttf"}
+# "common": what the common-character faces draw (tools/font_subset.py; both the same).
+FILES = {"text": "NotoSansSC-Regular.otf", "emoji": "NotoColorEmoji.ttf",
+         "common": "NotoSansSC-Regular-common.otf"}  # fmt: skip
 
 
 def ranges(codepoints: set[int]) -> list[list[int]]:

@@ -25,6 +25,8 @@ empties every one (tests, the memory bench). ``inventory`` reports them all.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import functools
 import threading
 from collections import OrderedDict
@@ -41,24 +43,25 @@ V = TypeVar("V")
 R = TypeVar("R")
 
 MB = 1024 * 1024
-# Byte budgets: 156 MB at most together; see bench/render.py --memory for a worker's RSS.
+# Byte budgets: 46 MB at most together; bench/memory.py measures a worker's RSS with them.
 BUDGETS = {
     # Deflated rows, ~25 KB per card band: the cheapest thing to keep (a hit skips drawing,
     # compositing and deflating), so the largest budget.
-    "bands": 60 * MB,
+    "bands": 16 * MB,
     # To draw a band that is new: 13–50 KB per choice and card height, deflated.
-    "card_tiles": 32 * MB,
+    "card_tiles": 12 * MB,
     # Deflated (see Packed and banding.StaticRows), ~95 KB each for the shipped layouts: every
     # layout of every theme, and the versions of staff previews, at once.
-    "static_layers": 4 * MB,  # RGBA: to make static rows, and for render()
-    "static_rows": 4 * MB,  # unfiltered PNG rows, in chunks: what new bands start from
-    "small_layers": 2 * MB,  # static layers reduced for light WebPs (÷2) and previews (÷4, ÷6)
-    "shape_masks": 4 * MB,
-    "blank_cards": 4 * MB,
-    "emoji_tiles": 8 * MB,  # in cards and in names: ~20 KB each
-    "image_tiles": 4 * MB,
-    "svg_tiles": 4 * MB,
-    "keyvisuals": 4 * MB,  # only drawn into static layers, which are kept themselves
+    "static_layers": 2 * MB,  # RGBA: to make static rows, and for render()
+    "static_rows": 2 * MB,  # unfiltered PNG rows, in chunks: what new bands start from
+    "small_layers": 1 * MB,  # static layers reduced for light WebPs (÷2) and previews (÷4, ÷6)
+    # Only to draw what the caches above keep, so small.
+    "shape_masks": 2 * MB,
+    "blank_cards": 2 * MB,
+    "emoji_tiles": 3 * MB,  # in cards and in names: ~20 KB each
+    "image_tiles": 2 * MB,
+    "svg_tiles": 2 * MB,
+    "keyvisuals": 2 * MB,  # only drawn into static layers, which are kept themselves
 }
 # Entry limits for caches of small values (and of the few fonts and files loaded once).
 COUNTS = {
@@ -71,7 +74,8 @@ COUNTS = {
     "qr.placeholder": 8,  # the previews' tile per size and colours: ~0.5 MB each at most
     "fonts.coverage": 1,
     "fonts.drawable": 1,
-    "fonts.face": 8,  # FreeType keeps ~4 MB per CJK face: only the sizes in use
+    "fonts.face": 8,  # common-character faces: FreeType maps ~2 MB of the file per size
+    "fonts.full_face": 2,  # for rare characters: ~4 MB each
     "fonts.emoji_face": 1,
 }
 
@@ -250,6 +254,26 @@ def budgeted(
         return BudgetedFunction(function, _register(Budgeted(name, size, BUDGETS[name])))
 
     return decorate
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: its malloc has no trim to call
+        return None
+
+
+def trim() -> None:
+    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``).
+
+    Drawing a poster allocates and frees ~10 MB of images; glibc keeps freed memory for
+    reuse, and over hours a worker's RSS creeps up by what it holds (~15 MB). A worker calls
+    this between requests, at most once a second (``web``); elsewhere it does nothing.
+    """
+    found = _malloc_trim()
+    if found is not None:
+        found(0)
 
 
 def clear_all() -> None:

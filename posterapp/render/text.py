@@ -13,13 +13,16 @@ in colour from the emoji font.
 
 from __future__ import annotations
 
+import functools
+import importlib.machinery
+import importlib.util
 import math
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
-import rjieba
 from PIL import Image, ImageDraw
 
 from . import caches, fonts, icons
@@ -52,19 +55,45 @@ def _is_word(cluster: str) -> bool:
 WORDS = Path(__file__).resolve().parents[2] / "assets" / "words.txt"
 
 
+@functools.cache
+def _rjieba() -> ModuleType:
+    """Load rjieba's compiled module without its package, which on import builds a module-wide
+    segmenter (~30 MB) that would stay for the life of the process."""
+    package = importlib.util.find_spec("rjieba")
+    assert package is not None and package.submodule_search_locations, "rjieba is installed"
+    folder = Path(next(iter(package.submodule_search_locations)))
+    library = next(
+        path for suffix in importlib.machinery.EXTENSION_SUFFIXES
+        for path in sorted(folder.glob(f"rjieba{suffix}"))
+    )  # fmt: skip
+    loader = importlib.machinery.ExtensionFileLoader("rjieba.rjieba", str(library))
+    spec = importlib.util.spec_from_loader("rjieba.rjieba", loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
 @caches.memo("text.segmenter")
 def segmenter() -> Callable[[str], list[str]]:
     """Return jieba's ``cut``, with the catalog's own words (assets/words.txt) added.
 
-    rjieba loads its dictionary (~30 MB) into a module-wide segmenter on import; the words are
-    added to that one rather than to a second ``rjieba.Jieba()``, which would hold the
-    dictionary twice.
+    The dictionary takes ~30 MB and ~0.2 s to load. Only text set on more than one line
+    needs it (catalog texts, when a version is loaded or previewed: one line never depends on
+    where words break), so a worker lets it go after each request (``release_segmenter``)
+    instead of keeping it.
     """
+    jieba = _rjieba().Jieba()
     for line in WORDS.read_text(encoding="utf-8").splitlines():
         word = line.strip()
         if word and not word.startswith("#"):
-            rjieba.add_word(word, None, None)
-    return rjieba.cut
+            jieba.add_word(word, None, None)
+    return jieba.cut
+
+
+def release_segmenter() -> None:
+    """Free jieba's dictionary; the next text that needs it loads it again."""
+    segmenter.cache_clear()
 
 
 def broken_word(content: str, lines) -> str | None:
@@ -156,18 +185,28 @@ def width(text: str, kind: str, size: int) -> float:
     """Return the advance width of ``text`` set in face ``kind`` at ``size`` pixels."""
     total = 0.0
     for run, emoji in runs(text):
-        total += size * EMOJI_ADVANCE if emoji else fonts.face(kind, size).getlength(run)
+        total += size * EMOJI_ADVANCE if emoji else fonts.face(kind, size, run).getlength(run)
     return total
 
 
-def wrap(text: str, kind: str, size: int, max_width: float, split_words: bool = True) -> list[str]:
+def wrap(
+    text: str,
+    kind: str,
+    size: int,
+    max_width: float,
+    split_words: bool = True,
+    by_words: bool = True,
+) -> list[str]:
     """Break text into lines no wider than ``max_width``, following the kinsoku rules.
 
-    With ``split_words=False`` a word wider than the line stays whole (and too wide).
+    With ``split_words=False`` a word wider than the line stays whole (and too wide);
+    ``by_words=False`` breaks between any two characters, as for text of one line.
     """
     lines: list[str] = []
     line = ""
-    pieces = _pieces(text, kind, size, max_width) if split_words else atoms(text)
+    pieces = (
+        _pieces(text, kind, size, max_width, by_words) if split_words else atoms(text, by_words)
+    )
     for atom in pieces:
         if atom == " ":
             if line:
@@ -189,9 +228,9 @@ def wrap(text: str, kind: str, size: int, max_width: float, split_words: bool = 
     return lines
 
 
-def _pieces(text: str, kind: str, size: int, max_width: float):
+def _pieces(text: str, kind: str, size: int, max_width: float, by_words: bool = True):
     """Yield the atoms of ``text``, a word wider than the line split into characters."""
-    for atom in atoms(text):
+    for atom in atoms(text, by_words):
         if width(atom, kind, size) > max_width and len(fonts.clusters(atom)) > 1:
             yield from atoms(atom, by_words=False)
         else:
@@ -249,12 +288,14 @@ def fit(
     """Set text as large as possible (``size`` down to ``min_size``), then cut with "…".
 
     Whole words come first: the text is set smaller before a word is split across lines.
+    Text of one line fits or not whatever its words, so it is not segmented (see segmenter).
     """
+    by_words = max_lines > 1
     for split_words in (False, True):
         current = size
         while True:
             lines_allowed = min(max_lines, int(box_height // (current * line_height)) or 1)
-            lines = wrap(text, kind, current, box_width, split_words)
+            lines = wrap(text, kind, current, box_width, split_words, by_words)
             fits = all(width(line, kind, current) <= box_width for line in lines)
             if len(lines) <= lines_allowed and fits:
                 balanced = balance(text, kind, current, lines, split_words)
@@ -327,7 +368,6 @@ def draw(
     free = box_h - set_text.height
     top = y0 + {"top": 0, "middle": free / 2, "bottom": free}[valign]
     pen = ImageDraw.Draw(canvas)
-    face = fonts.face(kind, size)
     for index, line in enumerate(set_text.lines):
         line_w = width(line, kind, size)
         x = x0 + {"left": 0, "center": (box_w - line_w) / 2, "right": box_w - line_w}[align]
@@ -341,5 +381,6 @@ def draw(
                 )
                 x += size * EMOJI_ADVANCE
             else:
+                face = fonts.face(kind, size, run)
                 pen.text((x, baseline), run, font=face, fill=color, anchor="ls")
                 x += face.getlength(run)

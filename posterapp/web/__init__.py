@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from .. import settings, urls
 from ..assets import Assets
 from ..cache import ImageCache
 from ..posters import Studio
+from ..render import caches, text
 from ..store import Store
 from .images import CachedImages
 
@@ -34,6 +36,8 @@ def init_app(app: Flask) -> None:
     )
     site.ensure_published(Path(app.config["CATALOG"]))
     report_catalog_file(app, store, Path(app.config["CATALOG"]))
+    app.teardown_request(let_go(app))
+    let_go(app)(None)  # loading the catalog segmented its texts: jieba can go
     app.extensions["posterapp"] = site
     site.blocking = thread_pool_call() or site.blocking
     console = app.config["CONSOLE"]  # a bool: settings.load read the text
@@ -75,6 +79,24 @@ def init_app(app: Flask) -> None:
     if console:
         for blueprint in (auth.bp, editor.bp, numbers.bp, accounts.bp):
             app.register_blueprint(blueprint)
+
+
+def let_go(app: Flask) -> Callable[[BaseException | None], None]:
+    """Return a teardown that keeps a worker's memory flat between requests.
+
+    It frees jieba's dictionary if the request loaded it (a preview of edited text) and, at
+    most once a second, hands freed heap back to the system (``caches.trim``).
+    """
+    last = [0.0]
+
+    def teardown(error: BaseException | None) -> None:
+        text.release_segmenter()
+        now = time.monotonic()
+        if now - last[0] >= 1:
+            last[0] = now
+            caches.trim()
+
+    return teardown
 
 
 def thread_pool_call() -> Callable[..., Any] | None:
