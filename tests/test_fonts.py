@@ -75,20 +75,21 @@ def test_the_kept_code_point_runs_hold_exactly_the_fonts_characters():
     assert "好" not in drawable  # code points only, as the old frozensets took them
 
 
+@pytest.mark.parametrize("cut", fonts.CUTS)
 @pytest.mark.parametrize("kind", ["regular", "bold"])
-def test_the_common_face_draws_what_the_full_face_draws(kind):
-    """Every character of the common-character face (tools/font_subset.py), 30 at a time so
-    that kerning and shaping between neighbours count too: same advance, same pixels."""
+def test_a_cut_down_face_draws_what_the_full_face_draws(cut, kind):
+    """Every character of a cut-down face (tools/font_subset.py), 30 at a time so that
+    kerning and shaping between neighbours count too: same advance, same pixels."""
     from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-    common = fonts._coverage()["common"]
+    common = fonts._coverage()[cut]
     codes = [c for first, last in zip(common.firsts, common.lasts, strict=True)
              for c in range(first, last + 1)]  # fmt: skip
     text = "".join(chr(c) for c in codes if chr(c).isprintable() and c > 0x20)
-    assert len(text) > 4000 and set("美好生活热干面") <= set(text)
+    assert len(text) > {"catalog": 1000, "common": 4000}[cut] and set("美好生活热干面") <= set(text)
     for size in (27, 60):
         faces = [ImageFont.truetype(str(path), size, layout_engine=fonts.LAYOUT)
-                 for path in (fonts.COMMON_FACES[kind], fonts.FACES[kind])]  # fmt: skip
+                 for path in (fonts.CUT_FACES[cut, kind], fonts.FACES[kind])]  # fmt: skip
         for at in range(0, len(text), 30):
             chunk = text[at : at + 30]
             common_length, full_length = (face.getlength(chunk) for face in faces)
@@ -102,7 +103,8 @@ def test_the_common_face_draws_what_the_full_face_draws(kind):
             assert ImageChops.difference(*drawn).getbbox() is None, chunk
 
 
-def test_a_run_with_a_rare_character_is_drawn_with_the_full_face():
-    assert fonts.face("regular", 40, "美好生活").path == str(fonts.COMMON_FACES["regular"])
+def test_a_run_is_drawn_with_the_smallest_face_that_has_all_its_characters():
+    assert fonts.face("regular", 40, "美好生活").path == str(fonts.CUT_FACES["catalog", "regular"])
+    assert fonts.face("bold", 40, "陈小红").path == str(fonts.CUT_FACES["common", "bold"])
     assert fonts.face("bold", 40, "小𬌗").path == str(fonts.FACES["bold"])  # 𬌗: not in GB 2312
-    assert 0x2C317 in fonts.text_codepoints()
+    assert 0x2C317 in fonts.text_codepoints() and 0x9648 not in fonts._coverage()["catalog"]

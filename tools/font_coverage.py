@@ -16,8 +16,10 @@ from pathlib import Path
 from fontTools.ttLib import TTFont
 
 FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"
-# "common": what the common-character faces draw (tools/font_subset.py; both the same).
+# "catalog", "common": what the cut-down faces draw (tools/font_subset.py; regular and bold
+# the same).
 FILES = {"text": "NotoSansSC-Regular.otf", "emoji": "NotoColorEmoji.ttf",
+         "catalog": "NotoSansSC-Regular-catalog.otf",
          "common": "NotoSansSC-Regular-common.otf"}  # fmt: skip
 
 

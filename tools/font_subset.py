@@ -1,15 +1,19 @@
-"""Write the common-character faces: assets/fonts/NotoSansSC-{Regular,Bold}-common.otf.
+"""Write the cut-down faces: assets/fonts/NotoSansSC-{Regular,Bold}-{catalog,common}.otf.
 
-    .venv/bin/python tools/font_subset.py     (~35 s)
+    .venv/bin/python tools/font_subset.py     (~1 min)
 
 The full faces are 16–17 MB with 44,810 code points. FreeType maps a face's file once per
-size in use, and the pages a worker touches count in its memory: ~4 MB per face and size.
-The common faces hold what nearly every poster needs — the 3,755 characters of GB 2312's
-first level (99.7 % of ordinary Chinese text), every character of the shipped catalogs,
-layouts and themes, Latin and punctuation — in ~2 MB. The renderer draws a run of text with
-the common face when it has every character of it, and with the full face otherwise; the
-glyphs, advances and hinting are the same, so are the pixels (tests/test_fonts.py).
-Run tools/font_coverage.py after this.
+size in use, and a worker touches nearly all of a file it draws many characters from: the
+pages count in its memory, ~4 MB per face and size. So there are two smaller cuts:
+
+- **catalog** (~0.5 MB): every character of the shipped catalogs, layouts and themes, ASCII
+  and punctuation: what every poster's fixed texts and cards are drawn with, at ~8 sizes;
+- **common** (~2 MB): GB 2312's 3,755 first-level characters (99.7 % of ordinary Chinese
+  text) on top of those, Latin and symbols: what names are mostly drawn with.
+
+The renderer draws a run of text with the smallest of catalog, common and full that has every
+character of it; the glyphs, advances and hinting are the same, so are the pixels
+(tests/test_fonts.py). Run tools/font_coverage.py after this.
 """
 
 from __future__ import annotations
@@ -22,8 +26,11 @@ from fontTools.ttLib import TTFont
 
 ROOT = Path(__file__).resolve().parent.parent
 FONTS = ROOT / "assets" / "fonts"
-FACES = {"NotoSansSC-Regular.otf": "NotoSansSC-Regular-common.otf",
-         "NotoSansSC-Bold.otf": "NotoSansSC-Bold-common.otf"}  # fmt: skip
+FACES = ["NotoSansSC-Regular.otf", "NotoSansSC-Bold.otf"]
+# ASCII, general punctuation, CJK symbols and punctuation (not the combining tone marks
+# U+302A–302F, which the full face shapes with glyphs the cut would lose), full-width forms.
+CATALOG_BLOCKS = [(0x20, 0x7E), (0x2000, 0x206F), (0x3000, 0x3029), (0x3030, 0x303F),
+                  (0xFF00, 0xFF65)]  # fmt: skip
 # Latin, general punctuation, CJK symbols and punctuation, full-width forms.
 BLOCKS = [(0x20, 0x24F), (0x2000, 0x206F), (0x2100, 0x214F), (0x2190, 0x21FF),
           (0x2460, 0x24FF), (0x25A0, 0x25FF), (0x3000, 0x303F), (0xFF00, 0xFFEF)]  # fmt: skip
@@ -41,15 +48,20 @@ def gb2312_first_level() -> set[str]:
     return found
 
 
-def characters() -> set[int]:
-    """Code points of the common faces."""
-    chars = gb2312_first_level()
+def shipped() -> set[int]:
+    """Code points of the catalog faces: the shipped texts, ASCII and punctuation."""
+    chars: set[str] = set()
     for folder, pattern in (("choices", "*.yaml"), ("assets", "**/*.yaml")):
         for path in sorted((ROOT / folder).glob(pattern)):
             chars |= set(path.read_text(encoding="utf-8"))
     codes = {ord(char) for char in chars}
-    codes |= {code for first, last in BLOCKS for code in range(first, last + 1)}
-    return codes
+    return codes | {code for first, last in CATALOG_BLOCKS for code in range(first, last + 1)}
+
+
+def common() -> set[int]:
+    """Code points of the common faces: the catalog faces' and the most used characters."""
+    codes = shipped() | {ord(char) for char in gb2312_first_level()}
+    return codes | {code for first, last in BLOCKS for code in range(first, last + 1)}
 
 
 def write(source: Path, target: Path, codes: set[int]) -> None:
@@ -58,7 +70,7 @@ def write(source: Path, target: Path, codes: set[int]) -> None:
     options.name_IDs = ["*"]
     options.name_languages = ["*"]
     options.notdef_outline = True
-    font = TTFont(source)
+    font = TTFont(source, recalcTimestamp=False)  # the same bytes each time it is run
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(codes))
     subsetter.subset(font)
@@ -66,7 +78,8 @@ def write(source: Path, target: Path, codes: set[int]) -> None:
 
 
 if __name__ == "__main__":
-    wanted = characters()
-    for source, target in FACES.items():
-        write(FONTS / source, FONTS / target, wanted)
-        sys.stdout.write(f"wrote {FONTS / target}\n")
+    for cut, wanted in (("catalog", shipped()), ("common", common())):
+        for name in FACES:
+            target = FONTS / name.replace(".otf", f"-{cut}.otf")
+            write(FONTS / name, target, wanted)
+            sys.stdout.write(f"wrote {target}\n")

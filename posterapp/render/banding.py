@@ -206,11 +206,9 @@ def band(
     return fragment
 
 
-def _drawn_rows(
-    rows: StaticRows, width: int, top: int, bottom: int, members: list[Part]
-) -> bytearray:
+def _drawn_rows(rows: StaticRows, width: int, top: int, bottom: int, members: list[Part]) -> bytes:
     """Return the unfiltered rows top..bottom: the static ones, with ``members`` drawn over."""
-    raw = bytearray(rows.between(top, bottom))
+    raw = rows.between(top, bottom)
     if not members:
         return raw
     left = max(0, min(part.left for part in members))
@@ -220,14 +218,13 @@ def _drawn_rows(
     canvas = _region(raw, width, left, right)
     for part in members:
         part.draw(canvas, (left, top))
-    pixels = canvas.tobytes("raw", "RGB")
-    line = rows.line
-    first = 1 + 3 * left
-    span = 3 * (right - left)
-    for row in range(bottom - top):
-        start = row * line + first
-        raw[start : start + span] = pixels[row * span : (row + 1) * span]
-    return raw
+    # The rows' bytes as a greyscale image one byte per pixel, so that Pillow copies the
+    # drawn columns into every row at once.
+    height = bottom - top
+    band = Image.frombytes("L", (rows.line, height), raw)
+    drawn = canvas.tobytes("raw", "RGB")
+    band.paste(Image.frombytes("L", (3 * (right - left), height), drawn), (1 + 3 * left, 0))
+    return band.tobytes()
 
 
 def _region(raw: bytes | bytearray, width: int, left: int, right: int) -> Image.Image:

@@ -43,24 +43,24 @@ V = TypeVar("V")
 R = TypeVar("R")
 
 MB = 1024 * 1024
-# Byte budgets: 46 MB at most together; bench/memory.py measures a worker's RSS with them.
+# Byte budgets: 34 MB at most together; bench/memory.py measures a worker's RSS with them.
 BUDGETS = {
     # Deflated rows, ~25 KB per card band: the cheapest thing to keep (a hit skips drawing,
     # compositing and deflating), so the largest budget.
-    "bands": 16 * MB,
+    "bands": 12 * MB,
     # To draw a band that is new: 13–50 KB per choice and card height, deflated.
-    "card_tiles": 12 * MB,
+    "card_tiles": 9 * MB,
     # Deflated (see Packed and banding.StaticRows), ~95 KB each for the shipped layouts: every
     # layout of every theme, and the versions of staff previews, at once.
-    "static_layers": 2 * MB,  # RGBA: to make static rows, and for render()
+    "static_layers": 1 * MB,  # RGBA: to make static rows, and for render()
     "static_rows": 2 * MB,  # unfiltered PNG rows, in chunks: what new bands start from
     "small_layers": 1 * MB,  # static layers reduced for light WebPs (÷2) and previews (÷4, ÷6)
     # Only to draw what the caches above keep, so small.
-    "shape_masks": 2 * MB,
-    "blank_cards": 2 * MB,
-    "emoji_tiles": 3 * MB,  # in cards and in names: ~20 KB each
-    "image_tiles": 2 * MB,
-    "svg_tiles": 2 * MB,
+    "shape_masks": 1 * MB,
+    "blank_cards": 1 * MB,
+    "emoji_tiles": 2 * MB,  # in cards and in names: ~20 KB each
+    "image_tiles": 1536 * 1024,
+    "svg_tiles": 1536 * 1024,
     "keyvisuals": 2 * MB,  # only drawn into static layers, which are kept themselves
 }
 # Entry limits for caches of small values (and of the few fonts and files loaded once).
@@ -74,8 +74,10 @@ COUNTS = {
     "qr.placeholder": 8,  # the previews' tile per size and colours: ~0.5 MB each at most
     "fonts.coverage": 1,
     "fonts.drawable": 1,
-    "fonts.face": 8,  # common-character faces: FreeType maps ~2 MB of the file per size
-    "fonts.full_face": 2,  # for rare characters: ~4 MB each
+    # FreeType maps a face's file once per size (see fonts.face).
+    "fonts.face": 10,  # the catalog cut: ~0.5 MB each
+    "fonts.common_face": 3,  # the common cut: ~2 MB each
+    "fonts.full_face": 1,  # for rare characters: ~4 MB each
     "fonts.emoji_face": 1,
 }
 
@@ -257,11 +259,31 @@ def budgeted(
 
 
 @functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
+def _glibc() -> ctypes.CDLL | None:
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc: its malloc has no trim to call
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim, libc.mallopt  # noqa: B018 - glibc's, not another libc's
+    except (OSError, AttributeError):  # not glibc: nothing to tune
         return None
+    return libc
+
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameters (malloc.h)
+M_ARENA_MAX = -8
+
+
+def tune_malloc() -> None:
+    """Keep a worker's heap from growing with the images it draws and frees (glibc only).
+
+    An image buffer of 1 MB or more (a poster's layer, a band's crop) gets pages of its own
+    and gives them back when freed; by default glibc raises that threshold to the largest
+    block freed so far, and 8 MB layers then land in the heap and stay. Two arenas serve the
+    few threads a worker has (gevent's pool), instead of up to 16.
+    """
+    libc = _glibc()
+    if libc is not None:
+        libc.mallopt(M_MMAP_THRESHOLD, 1 << 20)
+        libc.mallopt(M_ARENA_MAX, 2)
 
 
 def trim() -> None:
@@ -271,9 +293,9 @@ def trim() -> None:
     reuse, and over hours a worker's RSS creeps up by what it holds (~15 MB). A worker calls
     this between requests, at most once a second (``web``); elsewhere it does nothing.
     """
-    found = _malloc_trim()
-    if found is not None:
-        found(0)
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def clear_all() -> None:

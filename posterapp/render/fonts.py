@@ -18,9 +18,11 @@ from . import caches
 
 FONTS = Path(__file__).resolve().parents[2] / "assets" / "fonts"
 FACES = {"regular": FONTS / "NotoSansSC-Regular.otf", "bold": FONTS / "NotoSansSC-Bold.otf"}
-# The same faces cut to the common characters (tools/font_subset.py): ~2 MB instead of 16.
-COMMON_FACES = {kind: path.with_name(f"{path.stem}-common{path.suffix}")
-                for kind, path in FACES.items()}  # fmt: skip
+# The same faces cut down (tools/font_subset.py): to the shipped texts' characters (~0.5 MB)
+# and to the common ones (~2 MB), instead of 16 MB.
+CUTS = ("catalog", "common")
+CUT_FACES = {(cut, kind): path.with_name(f"{path.stem}-{cut}{path.suffix}")
+             for cut in CUTS for kind, path in FACES.items()}  # fmt: skip
 EMOJI = FONTS / "NotoColorEmoji.ttf"
 EMOJI_SIZE = 109
 ZWJ, VS15, VS16 = "\u200d", "\ufe0e", "\ufe0f"
@@ -90,22 +92,30 @@ def undrawable(text: str) -> list[str]:
 def face(kind: str, size: int, text: str = "") -> ImageFont.FreeTypeFont:
     """Return the text face ``kind`` ('regular' or 'bold') at ``size`` pixels for ``text``.
 
-    That is the common-character face when it has every character of ``text``, else the full
-    one. Their glyphs, advances and hints are the same, so is what they draw; FreeType maps a
-    face's file once per size, and the common one touches ~2 MB of it instead of ~4.
+    That is the smallest cut of it (catalog, then common, then the full face) that has every
+    character of ``text``. Their glyphs, advances and hints are the same, so is what they
+    draw; but FreeType maps a face's file once per size, and a worker touches nearly all of
+    a file it draws from: ~0.5 MB per size for the catalog cut instead of ~4.
     """
-    common = _coverage()["common"]
-    if all(ord(char) in common for char in text):
+    coverage = _coverage()
+    if all(ord(char) in coverage["catalog"] for char in text):
+        return _catalog_face(kind, size)
+    if all(ord(char) in coverage["common"] for char in text):
         return _common_face(kind, size)
     return _full_face(kind, size)
 
 
-@caches.memo("fonts.face")  # only the sizes in use
+@caches.memo("fonts.face")  # every fixed text and card, at the ~8 sizes in use
+def _catalog_face(kind: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(CUT_FACES["catalog", kind]), size, layout_engine=LAYOUT)
+
+
+@caches.memo("fonts.common_face")  # names, mostly: at a few sizes
 def _common_face(kind: str, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(COMMON_FACES[kind]), size, layout_engine=LAYOUT)
+    return ImageFont.truetype(str(CUT_FACES["common", kind]), size, layout_engine=LAYOUT)
 
 
-@caches.memo("fonts.full_face")  # rare characters, mostly in names: a few sizes at a time
+@caches.memo("fonts.full_face")  # rare characters
 def _full_face(kind: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FACES[kind]), size, layout_engine=LAYOUT)
 

@@ -24,6 +24,7 @@ from .images import CachedImages
 def init_app(app: Flask) -> None:
     """Open the store, load the active catalog and register blueprints and error handlers."""
     app.jinja_env.globals["urls"] = urls  # every template builds public paths with it
+    caches.tune_malloc()
     data = Path(app.config["DATA_DIR"])
     store = Store(settings.database_url(data, app.config["DATABASE_URL"]))
     store.create_schema()

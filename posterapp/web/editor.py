@@ -40,7 +40,7 @@ from ..catalog_edit import view as form_view
 from ..drafts import merge
 from ..errors import Conflict, InvalidSource, PosterappError, SelectionError
 from ..model import Poster
-from ..render.poster import render
+from ..render.poster import render_small
 from ..render.sheet import SAMPLE_URL, worst_case
 from . import studio
 from .auth import audit, require_staff
@@ -92,7 +92,8 @@ def sample(version, layout, live: Catalog) -> Poster:
 
 
 def preview_data_uri(version, poster: Poster) -> str:
-    image = render(version, poster).resize(PREVIEW_SIZE, Image.Resampling.LANCZOS)
+    # Drawn at half size (only the rows parts cover), then to the preview's 432×768.
+    image = render_small(version, poster, 2).resize(PREVIEW_SIZE, Image.Resampling.LANCZOS)
     out = io.BytesIO()
     image.save(out, format="PNG", compress_level=1)
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
