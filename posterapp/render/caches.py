@@ -43,11 +43,11 @@ V = TypeVar("V")
 R = TypeVar("R")
 
 MB = 1024 * 1024
-# Byte budgets: 34 MB at most together; bench/memory.py measures a worker's RSS with them.
+# Byte budgets: 32.5 MB at most together; bench/memory.py measures a worker's RSS with them.
 BUDGETS = {
     # Deflated rows, ~25 KB per card band: the cheapest thing to keep (a hit skips drawing,
     # compositing and deflating), so the largest budget.
-    "bands": 12 * MB,
+    "bands": 13 * MB,
     # To draw a band that is new: 13–50 KB per choice and card height, deflated.
     "card_tiles": 9 * MB,
     # Deflated (see Packed and banding.StaticRows), ~95 KB each for the shipped layouts: every
@@ -55,13 +55,13 @@ BUDGETS = {
     "static_layers": 1 * MB,  # RGBA: to make static rows, and for render()
     "static_rows": 2 * MB,  # unfiltered PNG rows, in chunks: what new bands start from
     "small_layers": 1 * MB,  # static layers reduced for light WebPs (÷2) and previews (÷4, ÷6)
-    # Only to draw what the caches above keep, so small.
+    # Only to draw what the caches above keep; kept deflated too (BudgetedFunction).
     "shape_masks": 1 * MB,
     "blank_cards": 1 * MB,
-    "emoji_tiles": 2 * MB,  # in cards and in names: ~20 KB each
-    "image_tiles": 1536 * 1024,
-    "svg_tiles": 1536 * 1024,
-    "keyvisuals": 2 * MB,  # only drawn into static layers, which are kept themselves
+    "emoji_tiles": 1536 * 1024,  # in cards and in names
+    "image_tiles": 1 * MB,
+    "svg_tiles": 1 * MB,
+    "keyvisuals": 1 * MB,  # only drawn into static layers, which are kept themselves
 }
 # Entry limits for caches of small values (and of the few fonts and files loaded once).
 COUNTS = {
@@ -220,12 +220,14 @@ def memo(name: str) -> Callable[[Callable[..., R]], functools._lru_cache_wrapper
 
 
 class BudgetedFunction:
-    """A function of content whose images a Budgeted cache keeps, keyed by its arguments.
+    """A function of content whose images a Budgeted cache keeps deflated, keyed by its
+    arguments: flat art (card shapes, masks, icons) shrinks ten- to a hundredfold, so even a
+    hero card's 1.9 MB blank fits, and each call gets an image of its own.
 
     It has ``cache_clear()`` and ``cache_info()``, as ``functools.lru_cache`` has them.
     """
 
-    def __init__(self, function: Callable[..., Image.Image], cache: Budgeted[Image.Image]):
+    def __init__(self, function: Callable[..., Image.Image], cache: Budgeted[Packed]):
         functools.update_wrapper(self, function)
         self.function = function
         self.cache = cache
@@ -235,25 +237,25 @@ class BudgetedFunction:
     def __call__(self, *args: Hashable) -> Image.Image:
         found = self.cache.get(args)
         if found is None:
-            found = self.function(*args)
-            self.cache.put(args, found)
-        return found
+            image = self.function(*args)
+            self.cache.put(args, pack(image))
+            return image
+        return unpack(found)
 
 
-def _image_and_key_bytes(key: Hashable, image: Image.Image) -> int:
-    return image_bytes(image) + data_key_bytes(key)
+def _packed_and_key_bytes(key: Hashable, packed: Packed) -> int:
+    return len(packed.data) + data_key_bytes(key)
 
 
-def budgeted(
-    name: str, size: Callable[[Hashable, Image.Image], int] = _image_and_key_bytes
-) -> Callable[[Callable[..., Image.Image]], BudgetedFunction]:
+def budgeted(name: str) -> Callable[[Callable[..., Image.Image]], BudgetedFunction]:
     """Decorate a function returning an image with a cache of ``BUDGETS[name]`` bytes.
 
     The key is the arguments themselves (content: text, sizes, bytes).
     """
 
     def decorate(function: Callable[..., Image.Image]) -> BudgetedFunction:
-        return BudgetedFunction(function, _register(Budgeted(name, size, BUDGETS[name])))
+        cache = _register(Budgeted(name, _packed_and_key_bytes, BUDGETS[name]))
+        return BudgetedFunction(function, cache)
 
     return decorate
 
