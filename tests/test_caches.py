@@ -190,3 +190,16 @@ def test_static_rows_kept_in_deflated_chunks_give_back_any_rows_exactly():
     for top, bottom in spans:
         assert rows.between(top, bottom) == raw[top * line : bottom * line], (top, bottom)
     assert rows.size < len(raw) / 2
+
+
+def test_a_hero_cards_blank_is_kept_deflated_though_larger_than_its_budget_raw(empty_caches):
+    """A blank hero card is 1.9 MB of RGBA, more than blank_cards' whole budget: kept as is it
+    would be drawn again for every new hero card (~50 ms). Deflated it is kept, and each call
+    gets the same pixels in an image of its own."""
+    args = (952, 500, "#FFFFFF", "#E3A988", 36)
+    first = compose.blank_card(*args)
+    assert image_bytes(first) > caches.BUDGETS["blank_cards"]
+    again = compose.blank_card(*args)
+    assert caches.REGISTRY["blank_cards"].info()[:2] == (1, 1)  # (hits, misses)
+    assert again is not first and again.tobytes() == first.tobytes()
+    assert caches.REGISTRY["blank_cards"].used < image_bytes(first) / 20

@@ -7,20 +7,23 @@ whose content hash is that of the live version, finds what live posters left beh
 
 | cache | key | limit |
 |---|---|---|
-| ``bands`` | version id, layout, rows, what is drawn in them | BUDGETS |
+| ``bands`` | version id, layout, rows, what is drawn in them | BUDGETS (deflated rows) |
 | ``card_tiles`` | version id, layout, choice, card height | BUDGETS (kept deflated) |
-| ``static_layers`` / ``static_rows`` | version id, layout | BUDGETS |
-| ``small_layers`` | version id, layout, reduction | BUDGETS |
-| ``shape_masks`` | circle/rect, width, height, radius | BUDGETS |
-| ``blank_cards`` | width, height, fill, edge, radius | BUDGETS |
-| ``emoji_tiles`` | emoji, size | BUDGETS |
+| ``static_layers`` / ``static_rows`` | version id, layout | BUDGETS (kept deflated) |
+| ``small_layers`` | version id, layout, reduction | BUDGETS (kept deflated) |
+| ``shape_masks`` | circle/rect, width, height, radius | BUDGETS (kept deflated) |
+| ``blank_cards`` | width, height, fill, edge, radius | BUDGETS (kept deflated) |
+| ``emoji_tiles`` | emoji, size | BUDGETS (kept deflated) |
 | ``image_tiles`` / ``svg_tiles`` | the image's bytes, size | BUDGETS (bytes held as keys count) |
-| ``keyvisuals`` | the SVG's bytes, width, height | BUDGETS |
+| ``keyvisuals`` | the SVG's bytes, width, height | BUDGETS (kept deflated) |
 | text, QR and font look-ups | their arguments | COUNTS: small values, a byte budget means nothing |
 
-Images are big, so their caches are bounded in bytes; text measurements are a few dozen
-bytes each, so those keep a plain ``functools.lru_cache`` bounded in entries. ``clear_all``
-empties every one (tests, the memory bench). ``inventory`` reports them all.
+Images are big, so their caches are bounded in bytes and keep them deflated (ISA-L, level 1:
+posters are flat colour, so 10–100× smaller, and inflating one costs far less than drawing
+it); text measurements are a few dozen bytes each, so those keep a plain
+``functools.lru_cache`` bounded in entries. ``clear_all`` empties every one (tests, the
+memory bench). ``inventory`` reports them all. ``trim`` and ``tune_malloc`` keep the heap
+from holding on to freed images. How the budgets were chosen: docs/capacity.md ("Memory").
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ V = TypeVar("V")
 R = TypeVar("R")
 
 MB = 1024 * 1024
-# Byte budgets: 32.5 MB at most together; bench/memory.py measures a worker's RSS with them.
+# Byte budgets: 31 MB at most together; bench/memory.py measures a worker's RSS with them.
 BUDGETS = {
     # Deflated rows, ~25 KB per card band: the cheapest thing to keep (a hit skips drawing,
     # compositing and deflating), so the largest budget.
@@ -53,8 +56,8 @@ BUDGETS = {
     # Deflated (see Packed and banding.StaticRows), ~95 KB each for the shipped layouts: every
     # layout of every theme, and the versions of staff previews, at once.
     "static_layers": 1 * MB,  # RGBA: to make static rows, and for render()
-    "static_rows": 2 * MB,  # unfiltered PNG rows, in chunks: what new bands start from
-    "small_layers": 1 * MB,  # static layers reduced for light WebPs (÷2) and previews (÷4, ÷6)
+    "static_rows": 1 * MB,  # unfiltered PNG rows, in chunks: what new bands start from
+    "small_layers": 512 * 1024,  # static layers reduced for light WebPs (÷2) and previews (÷4, ÷6)
     # Only to draw what the caches above keep; kept deflated too (BudgetedFunction).
     "shape_masks": 1 * MB,
     "blank_cards": 1 * MB,
