@@ -197,7 +197,7 @@ def band(
         canvas = static.crop((0, top, static.width, bottom))
         for part in members:
             part.draw(canvas, (0, top))
-        raw = _unfiltered(canvas.tobytes("raw", "RGB"), canvas.width * 3)
+        raw: bytes | bytearray = _unfiltered(canvas.tobytes("raw", "RGB"), canvas.width * 3)
     else:
         raw = _drawn_rows(rows, width, top, bottom, members)
     fragment = compress_rows(raw, hard=key == STATIC)
