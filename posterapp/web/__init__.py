@@ -37,8 +37,9 @@ def init_app(app: Flask) -> None:
     )
     site.ensure_published(Path(app.config["CATALOG"]))
     report_catalog_file(app, store, Path(app.config["CATALOG"]))
-    app.teardown_request(let_go(app))
-    let_go(app)(None)  # loading the catalog segmented its texts: jieba can go
+    teardown = let_go()
+    app.teardown_request(teardown)
+    teardown(None)  # loading the catalog segmented its texts: jieba can go
     app.extensions["posterapp"] = site
     site.blocking = thread_pool_call() or site.blocking
     console = app.config["CONSOLE"]  # a bool: settings.load read the text
@@ -82,7 +83,7 @@ def init_app(app: Flask) -> None:
             app.register_blueprint(blueprint)
 
 
-def let_go(app: Flask) -> Callable[[BaseException | None], None]:
+def let_go() -> Callable[[BaseException | None], None]:
     """Return a teardown that keeps a worker's memory flat between requests.
 
     It frees jieba's dictionary if the request loaded it (a preview of edited text) and, at
