@@ -200,6 +200,21 @@ def unpack(packed: Packed) -> Image.Image:
     return Image.frombytes(packed.mode, packed.size, isal_zlib.decompress(packed.data))
 
 
+def kept_image(
+    cache: Budgeted[Packed], key: Hashable | None, make: Callable[[], Image.Image]
+) -> Image.Image:
+    """Return the image kept deflated for ``key``, or make it and keep it (``key`` None: just
+    make it); either way an image of the caller's own, free to draw on."""
+    if key is None:
+        return make()
+    found = cache.get(key)
+    if found is not None:
+        return unpack(found)
+    image = make()
+    cache.put(key, pack(image))
+    return image
+
+
 def image_bytes(image: Image.Image) -> int:
     """Return what a Pillow image holds in memory: width × height × bands."""
     return image.width * image.height * len(image.getbands())
@@ -238,12 +253,7 @@ class BudgetedFunction:
         self.cache_info = cache.info
 
     def __call__(self, *args: Hashable) -> Image.Image:
-        found = self.cache.get(args)
-        if found is None:
-            image = self.function(*args)
-            self.cache.put(args, pack(image))
-            return image
-        return unpack(found)
+        return kept_image(self.cache, args, lambda: self.function(*args))
 
 
 def _packed_and_key_bytes(key: Hashable, packed: Packed) -> int:

@@ -59,13 +59,10 @@ def static_layer(version: CatalogVersion, layout_id: str) -> Image.Image:
     Kept deflated by content (version id, layout): a catalog loaded again, or previewed from
     the same YAML, finds it. Each call returns a new image, free to draw on.
     """
-    if not version.version:
-        return _draw_static_layer(version, layout_id)
-    key = (version.version, layout_id)
-    kept = caches.STATIC_LAYERS.get_or_make(
-        key, lambda: caches.pack(_draw_static_layer(version, layout_id))
+    key = (version.version, layout_id) if version.version else None
+    return caches.kept_image(
+        caches.STATIC_LAYERS, key, lambda: _draw_static_layer(version, layout_id)
     )
-    return caches.unpack(kept)
 
 
 def _draw_static_layer(version: CatalogVersion, layout_id: str) -> Image.Image:

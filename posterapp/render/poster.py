@@ -41,14 +41,10 @@ def render_small(version: CatalogVersion, poster: Poster, factor: int) -> Image.
     def static() -> Image.Image:
         return compose.static_layer(version, layout.id)
 
-    def reduced() -> Image.Image:
-        return static().convert("RGB").reduce(factor)
-
-    if version.version:
-        key = (version.version, layout.id, factor)
-        small = caches.unpack(caches.SMALL_LAYERS.get_or_make(key, lambda: caches.pack(reduced())))
-    else:
-        small = reduced()
+    key = (version.version, layout.id, factor) if version.version else None
+    small = caches.kept_image(
+        caches.SMALL_LAYERS, key, lambda: static().convert("RGB").reduce(factor)
+    )
     # The static rows render_png keeps (the same scope), which start a band's crop.
     rows = banding.static_rows(scope(version, layout.id), static)
     boxes: list[list] = []  # [left, top, right, bottom, parts] on block boundaries
