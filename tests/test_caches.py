@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import random
 
 import pytest
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, ImageColor
 
 from posterapp import versions
 from posterapp.assets import Assets
@@ -47,7 +48,7 @@ def test_a_preview_of_the_live_yaml_shares_the_live_posters_caches(empty_caches,
     render_png(preview, poster)
     assert caches.STATIC_LAYERS.info().misses == 1
     assert caches.BANDS.info().currsize == kept  # every kept band was found, none added
-    assert caches.CARD_TILES.info().misses == 2  # drawn once, for the live poster
+    assert caches.CARD_FACES.info().misses == 2  # cut once, for the live poster
 
 
 def test_another_theme_is_another_key(empty_caches):
@@ -69,9 +70,9 @@ def test_bands_reused_across_posters_keep_every_pixel_of_a_plain_render(empty_ca
         pool = [c.id for c in version.catalog.choices][:14]  # few choices: they recur
         for layout_id in ("hero", "list", "grid"):
             layout = version.layouts[layout_id]
-            for serial in range(5):
-                count = rng.randint(layout.min_picks, min(layout.max_picks, len(pool)))
-                picks = rng.sample(pool[: count + 2], count)  # mostly the same, reordered
+            for serial in range(8):
+                count = layout.min_picks + serial % 2  # the same frames come back
+                picks = rng.sample(pool[: count + 1], count)  # mostly the same, reordered
                 name = rng.choice(["", "小满", "小满", "Lily 王", "🌸阿May"])
                 poster = make_poster(version, picks, name, f"{URL}{serial % 2}", layout_id)
                 fast = Image.open(io.BytesIO(render_png(version, poster)))
@@ -88,6 +89,7 @@ def test_a_small_render_has_the_pixels_of_the_whole_poster_reduced(empty_caches,
     crops: every layout and theme, the placeholder QR code and a poster's own, with and
     without a name, twice each (the second from the kept small layer)."""
     rng = random.Random(factor)
+    frames = set()  # (theme, layout, picks): each frame's small layer is drawn once
     for theme in ("warm", "night"):
         version = versions.load_sources(DEFAULT_CATALOG, Assets(ASSETS), theme=theme)
         pool = [c.id for c in version.catalog.choices]
@@ -96,18 +98,20 @@ def test_a_small_render_has_the_pixels_of_the_whole_poster_reduced(empty_caches,
             for url, name in ((qr.PLACEHOLDER_URL, "小满"), (URL, ""), (qr.PLACEHOLDER_URL, "")):
                 count = rng.randint(layout.min_picks, min(layout.max_picks, 12))
                 poster = make_poster(version, rng.sample(pool, count), name, url, layout_id)
+                frames.add((theme, layout_id, count))
                 small = render_small(version, poster, factor)
                 plain = render(version, poster).reduce(factor)
                 assert small.size == plain.size == (1080 // factor, 1920 // factor)
                 assert ImageChops.difference(small, plain).getbbox() is None, (theme, poster)
-    assert caches.SMALL_LAYERS.info()[:2] == (12, 6)  # (hits, misses): kept per theme × layout
+    kept = caches.SMALL_LAYERS.info()
+    assert (kept.hits, kept.misses) == (18 - len(frames), len(frames)) and kept.hits > 0
 
 
-def test_the_placeholder_qr_tile_is_kept_and_a_posters_own_is_not(empty_caches):
-    first = qr.qr_tile(qr.PLACEHOLDER_URL, 370, "#111111", "#FFFFFF", 24)
-    assert qr.qr_tile(qr.PLACEHOLDER_URL, 370, "#111111", "#FFFFFF", 24) is first
-    own = qr.qr_tile(URL, 370, "#111111", "#FFFFFF", 24)
-    assert qr.qr_tile(URL, 370, "#111111", "#FFFFFF", 24) is not own
+def test_the_placeholder_qr_code_is_kept_and_a_posters_own_is_not(empty_caches):
+    first = qr.dark_modules(qr.PLACEHOLDER_URL, 370)
+    assert qr.dark_modules(qr.PLACEHOLDER_URL, 370) is first
+    own = qr.dark_modules(URL, 370)
+    assert qr.dark_modules(URL, 370) is not own
 
 
 @pytest.mark.parametrize("alpha", [255, 128])
@@ -131,22 +135,77 @@ def test_bands_blend_as_drawing_the_whole_layer_opaque_or_not(empty_caches, alph
     assert caches.BANDS.info()[:2] == (3, 3)  # the band and the static rows on each side
 
 
+def _drawn_on_the_card(version, poster):
+    """The frame with every pick drawn on its card: what pasting faces must give."""
+    layout = version.layouts[poster.layout]
+    count = len(poster.picks)
+    canvas = compose.frame(version, layout.id, count)
+    for choice_id, (x, y) in zip(poster.picks, layout.card_positions(count), strict=True):
+        choice = version.catalog.choice(choice_id)
+        compose.draw_face(canvas, version, layout, choice, x, y, layout.card_height(count))
+    return canvas
+
+
+def _cards_only(version, poster):
+    canvas = compose.frame(version, poster.layout, len(poster.picks))
+    for part in compose.parts(version, poster):
+        if part.key and part.key[0] == "card":
+            part.draw(canvas, (0, 0))
+    return canvas
+
+
 @pytest.mark.parametrize("layout_id", ["hero", "list", "grid"])
-def test_a_card_with_its_opaque_core_pasted_is_alpha_composited_exactly(default_version, layout_id):
+def test_a_pasted_face_has_exactly_the_pixels_of_drawing_on_the_card(default_version, layout_id):
+    """Every choice, at every card height and place of the layout: each shipped card is a
+    face cut from the card's fill and pasted (none is drawn on the poster itself), and the
+    pixels are those of drawing the choice on its blank card."""
     layout = default_version.layouts[layout_id]
-    height = layout.card_height(layout.max_picks)
-    backdrop = Image.linear_gradient("L").resize((1080, 700)).convert("RGBA")
-    translucent = backdrop.copy()
-    translucent.putalpha(Image.linear_gradient("L").resize((1080, 700)))
-    for choice in default_version.catalog.choices[::9]:
-        tile, core = compose.card_tile(default_version, layout_id, choice.id, height)
-        assert core is not None  # the shipped cards are opaque inside their corners
-        for background in (backdrop, translucent):
-            for at in ((40, 60), (-30, -20), (1080 - tile.width + 25, 700 - tile.height + 9)):
-                expected, fast = background.copy(), background.copy()
-                expected.alpha_composite(tile, at)
-                compose.composite(fast, tile, at, core)
-                assert ImageChops.difference(fast, expected).getbbox(alpha_only=False) is None
+    ids = [choice.id for choice in default_version.catalog.choices]
+    counts = range(layout.min_picks, layout.max_picks + 1)
+    for index, count in enumerate(counts):
+        height = layout.card_height(count)
+        blank = compose._blank_args(default_version, layout, height)
+        shift = (height - layout.slots.card.height) // 2
+        for start in range(index * count, len(ids), len(counts) * count):
+            picks = (ids[start:] + ids)[:count]
+            for choice_id in picks:
+                face = compose.card_face(default_version, layout_id, choice_id)
+                assert face is not None and compose.opaque_under(blank, face.box, shift)
+            poster = make_poster(default_version, picks, "", URL, layout_id)
+            drawn = _drawn_on_the_card(default_version, poster)
+            pasted = _cards_only(default_version, poster)
+            assert ImageChops.difference(pasted, drawn).getbbox(alpha_only=False) is None
+
+
+@pytest.mark.parametrize("change", [{"accent": "bar"}, {"fill": "#FFFFFF99"}])
+def test_cards_that_cannot_be_cut_out_are_drawn_on_the_poster(default_version, change):
+    """An accent bar grows with its card and a translucent card lets the poster show
+    through: no face is kept, and the card is drawn where it stands, the same pixels in the
+    fast PNG and the plain render."""
+    layout = default_version.layouts["list"]
+    card = layout.slots.card.model_copy(update=change)
+    slots = layout.slots.model_copy(update={"card": card})
+    changed = dataclasses.replace(
+        default_version,
+        layouts={**default_version.layouts, "list": layout.model_copy(update={"slots": slots})},
+        version=f"{default_version.version}-{sorted(change)}",
+    )
+    picks = ["travel-fund", "wuhan-hot-dry-noodles", "nanjing-plum-blossom-cake"]
+    assert all(compose.card_face(changed, "list", pick) is None for pick in picks)
+    poster = make_poster(changed, picks, "小满", URL, "list")
+    drawn = _drawn_on_the_card(changed, poster)
+    assert ImageChops.difference(_cards_only(changed, poster), drawn).getbbox() is None
+    plain = render(changed, poster)
+    if "fill" in change:  # the poster shows through the card
+        assert plain.getpixel((100, layout.card_positions(3)[0][1] + 5)) != (255, 255, 255)
+    else:  # the bar, in the category's colour
+        x, y = layout.card_positions(3)[0]
+        bar = plain.getpixel((x + 4, y + card.height // 2))
+        category = changed.catalog.category(changed.catalog.choice(picks[0]).category)
+        assert bar == ImageColor.getrgb(category.color)
+    for _ in range(2):  # new bands, then kept ones
+        fast = Image.open(io.BytesIO(render_png(changed, poster)))
+        assert ImageChops.difference(fast, plain).getbbox() is None
 
 
 def test_a_cache_keeps_to_its_byte_budget_dropping_the_least_recently_used():
@@ -168,7 +227,7 @@ def test_every_cache_is_bounded_and_clear_all_empties_them(default_version):
                          URL, "hero")  # fmt: skip
     render_png(default_version, poster)
     found = {row["name"]: row for row in caches.inventory()}
-    assert {"bands", "card_tiles", "static_layers", "shape_masks", "emoji_tiles",
+    assert {"bands", "card_faces", "static_layers", "shape_masks", "emoji_tiles",
             "text.width", "text.fit", "fonts.face", "fonts.full_face"} <= set(found)  # fmt: skip
     for row in found.values():
         assert row["limit"] > 0

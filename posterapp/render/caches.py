@@ -7,10 +7,11 @@ whose content hash is that of the live version, finds what live posters left beh
 
 | cache | key | limit |
 |---|---|---|
-| ``bands`` | version id, layout, rows, what is drawn in them | BUDGETS (deflated rows) |
-| ``card_tiles`` | version id, layout, choice, card height | BUDGETS (kept deflated) |
-| ``static_layers`` / ``static_rows`` | version id, layout | BUDGETS (kept deflated) |
-| ``small_layers`` | version id, layout, reduction | BUDGETS (kept deflated) |
+| ``bands`` | version id, layout, picks, rows, what is drawn in them | BUDGETS (deflated rows) |
+| ``card_faces`` | version id, layout, choice | BUDGETS (kept deflated) |
+| ``static_layers`` | version id, layout | BUDGETS (kept deflated) |
+| ``static_rows`` | version id, layout, picks (the frame: blank cards drawn) | BUDGETS (deflated) |
+| ``small_layers`` | version id, layout, picks, reduction | BUDGETS (kept deflated) |
 | ``shape_masks`` | circle/rect, width, height, radius | BUDGETS (kept deflated) |
 | ``blank_cards`` | width, height, fill, edge, radius | BUDGETS (kept deflated) |
 | ``emoji_tiles`` | emoji, size | BUDGETS (kept deflated) |
@@ -41,6 +42,7 @@ from PIL import Image
 
 if TYPE_CHECKING:
     from .banding import Fragment, StaticRows
+    from .compose import Face
 
 V = TypeVar("V")
 R = TypeVar("R")
@@ -51,8 +53,8 @@ BUDGETS = {
     # Deflated rows, ~25 KB per card band: the cheapest thing to keep (a hit skips drawing,
     # compositing and deflating), so the largest budget.
     "bands": 13 * MB,
-    # To draw a band that is new: 13–50 KB per choice and card height, deflated.
-    "card_tiles": 9 * MB,
+    # To draw a band that is new: a choice's face (icon and texts), 5–40 KB deflated.
+    "card_faces": 9 * MB,
     # Deflated (see Packed and banding.StaticRows), ~95 KB each for the shipped layouts: every
     # layout of every theme, and the versions of staff previews, at once.
     "static_layers": 1 * MB,  # RGBA: to make static rows, and for render()
@@ -75,6 +77,7 @@ COUNTS = {
     "qr.phone_plan": 256,
     "qr.legacy_version": 64,
     "qr.placeholder": 8,  # the previews' tile per size and colours: ~0.5 MB each at most
+    "compose.opaque_under": 256,  # per card size and face
     "fonts.coverage": 1,
     "fonts.drawable": 1,
     # FreeType maps a face's file once per size (see fonts.face).
@@ -336,9 +339,9 @@ def inventory() -> list[dict]:
 BANDS: Budgeted[Fragment] = _register(
     Budgeted("bands", lambda key, fragment: fragment.size, BUDGETS["bands"])
 )
-# A card's tile, deflated, and the box of it where every pixel is opaque (compose.card_tile).
-CARD_TILES: Budgeted[tuple[Packed, tuple[int, int, int, int] | None]] = _register(
-    Budgeted("card_tiles", lambda key, kept: len(kept[0].data), BUDGETS["card_tiles"])
+# A choice's face on its card, deflated, and where it goes (compose.card_face).
+CARD_FACES: Budgeted[Face] = _register(
+    Budgeted("card_faces", lambda key, face: len(face.image.data), BUDGETS["card_faces"])
 )
 # Layers are flat colours, gradients and a little art: deflated, ~90 KB instead of 8.3 MB.
 STATIC_LAYERS: Budgeted[Packed] = _register(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image, ImageChops, ImageColor, ImageDraw
 
 from ..catalog import life_tag
 from ..model import Poster
@@ -84,6 +84,10 @@ def _draw_static_layer(version: CatalogVersion, layout_id: str) -> Image.Image:
         fill_shape(canvas, "rect", box, fill, panel.radius)
     if layout.arrow is not None:
         draw_arrow(canvas, layout.arrow, paint(version, None, "accent"))
+    code = layout.qr
+    canvas.alpha_composite(
+        qr.paper(code.size, _qr_colours(version, layout)[1], code.radius), (code.x, code.y)
+    )
     empty = Poster(picks=(), name="", url="", layout=layout_id)
     for key, element in layout.texts().items():
         if not is_dynamic(key, element):
@@ -137,36 +141,48 @@ def parts(version: CatalogVersion, poster: Poster) -> list[Part]:
         key_ = None if unique else ("text", key, content)
         # Glyphs may reach beyond the box sideways too: a text spans the whole width.
         found.append(Part(y - bleed, y + h + bleed, key_, draw_text, 0, layout.canvas.width))
-    height = layout.card_height(len(poster.picks))
-    for choice_id, (x, y) in zip(
-        poster.picks, layout.card_positions(len(poster.picks)), strict=True
-    ):
+    count = len(poster.picks)
+    height = layout.card_height(count)
+    blank = _blank_args(version, layout, height)
+    shift = (height - layout.slots.card.height) // 2  # a grown card keeps its face centred
+    for choice_id, (x, y) in zip(poster.picks, layout.card_positions(count), strict=True):
+        face = card_face(version, poster.layout, choice_id)
+        if face is not None and opaque_under(blank, face.box, shift):
+            left, top, right, _ = face.box
+            at = (x + left, y + shift + top)
 
-        def draw_card_tile(canvas, origin, x=x, y=y, choice_id=choice_id):
-            tile, core = card_tile(version, poster.layout, choice_id, height)
-            composite(canvas, tile, (x - PAD - origin[0], y - PAD - origin[1]), core)
+            def paste_face(canvas, origin, face=face, at=at):
+                canvas.paste(caches.unpack(face.image), (at[0] - origin[0], at[1] - origin[1]))
 
-        found.append(
-            Part(
-                y - PAD,
-                y + height + PAD,
-                ("card", x, y, height, choice_id),
-                draw_card_tile,
-                x - PAD,
-                x + layout.slots.card.width + PAD,
-            )  # fmt: skip
-        )
+            draw, span = paste_face, (at[0], x + right)
+        else:
+
+            def draw_on_card(canvas, origin, x=x, y=y, choice_id=choice_id):
+                draw_face(canvas, version, layout, version.catalog.choice(choice_id),
+                          x - origin[0], y - origin[1], height)  # fmt: skip
+
+            draw, span = draw_on_card, (x - PAD, x + layout.slots.card.width + PAD)
+        # The card's rows, not only its face's: the rows between cards are then the same
+        # whatever was picked, and kept once.
+        key = ("card", x, y, height, choice_id)
+        found.append(Part(y - PAD, y + height + PAD, key, draw, *span))
     code = layout.qr
-    theme = version.theme
-    ink = code.color or (theme.qr_ink if theme else "#111111")
-    paper = code.background or (theme.panel if theme else "#FFFFFF")
+    ink = _qr_colours(version, layout)[0]
 
-    def draw_qr(canvas, origin):
-        tile = qr.qr_tile(poster.url, code.size, ink, paper, code.radius)
-        canvas.alpha_composite(tile, (code.x - origin[0], code.y - origin[1]))
+    def draw_qr(canvas, origin):  # on its paper, in the static layer
+        dark, offset = qr.dark_modules(poster.url, code.size)
+        left, top = code.x + offset - origin[0], code.y + offset - origin[1]
+        canvas.paste(ink, (left, top, left + dark.width, top + dark.height), dark)
 
     found.append(Part(code.y, code.y + code.size, None, draw_qr, code.x, code.x + code.size))
     return found
+
+
+def _qr_colours(version: CatalogVersion, layout: Layout) -> tuple[str, str]:
+    """Return the QR code's ink and paper (both opaque: layouts and themes allow no alpha)."""
+    code, theme = layout.qr, version.theme
+    ink = code.color or (theme.qr_ink if theme else "#111111")
+    return ink, code.background or (theme.panel if theme else "#FFFFFF")
 
 
 def draw_pill(canvas: Image.Image, set_text, box, color: str, origin: tuple[int, int]) -> None:
@@ -186,74 +202,86 @@ def _inset(element, pill_text):
     return (x + pad, y, w - 2 * pad, h)
 
 
-def card_tile(
-    version: CatalogVersion, layout_id: str, choice_id: str, height: int | None = None
-) -> tuple[Image.Image, tuple[int, int, int, int] | None]:
-    """Return a choice's card on a transparent tile, PAD px larger than the card each side,
-    and a box of the tile where every pixel is opaque (see ``composite``), or None.
+class Face(NamedTuple):
+    """A choice's face: its icon and texts as drawn on the card's fill, cut to their ink."""
 
-    Kept deflated (about 1/20 of the RGBA): inflating one takes ~0.15 ms, drawing it again
-    3–4 ms, and a campaign's tiles in every layout and card height fit in the budget.
+    image: caches.Packed
+    box: tuple[int, int, int, int]  # left, top, right, bottom from the card's top-left corner
+
+
+FACE_MARGIN = 64  # ink reaching further beyond the card than this is drawn on the poster
+
+
+def card_face(version: CatalogVersion, layout_id: str, choice_id: str) -> Face | None:
+    """Return a choice's face for the layout's cards, kept deflated: the same wherever the
+    card stands and however tall it grows, so a campaign's fit in ~10 MB. None when no face
+    can be cut out: a translucent card, an accent bar (it grows with the card), or ink that
+    reaches far beyond the card; such cards are drawn on the poster itself.
+
+    Pasting a face gives exactly the pixels of drawing on the card wherever the blank card
+    is opaque under all of its box (``opaque_under``): there, card and fill are one colour.
     """
-    height = height or version.layouts[layout_id].slots.card.height
-    key = (version.version, layout_id, choice_id, height) if version.version else None
-
-    def draw():
-        tile = _draw_card_tile(version, layout_id, choice_id, height)
-        return caches.pack(tile), opaque_core(tile, version.layouts[layout_id].slots.card.radius)
-
-    packed, core = caches.CARD_TILES.get_or_make(key, draw)
-    return caches.unpack(packed), core
-
-
-def opaque_core(tile: Image.Image, radius: int) -> tuple[int, int, int, int] | None:
-    """Return a box of ``tile`` in which every pixel is opaque, or None if none is found.
-
-    A card is opaque inside its rounded corners: the box is its rectangle less the corners'
-    width at each side, checked pixel by pixel (a translucent card has none).
-    """
-    box = tile.getchannel("A").point(lambda a: 255 if a == 255 else 0).getbbox()
-    if box is None:
+    layout = version.layouts[layout_id]
+    card = layout.slots.card
+    fill = _blank_args(version, layout, card.height)[2]
+    if card.accent == "bar" or ImageColor.getrgb(fill)[3:] not in ((), (255,)):
         return None
+    key = (version.version, layout_id, choice_id) if version.version else None
+    found = caches.CARD_FACES.get(key) if key else None
+    if found is None:
+        found = _cut_face(version, layout, version.catalog.choice(choice_id), fill)
+        if key:
+            caches.CARD_FACES.put(key, found)
+    return None if found is NO_FACE else found
+
+
+NO_FACE = Face(caches.Packed("RGBA", (0, 0), b""), (0, 0, 0, 0))  # kept: no face to cut
+
+
+def _cut_face(version: CatalogVersion, layout: Layout, choice: Choice, fill: str) -> Face:
+    card = layout.slots.card
+    size = (card.width + 2 * FACE_MARGIN, card.height + 2 * FACE_MARGIN)
+    canvas = Image.new("RGBA", size, fill)
+    draw_face(canvas, version, layout, choice, FACE_MARGIN, FACE_MARGIN, card.height)
+    ink = ImageChops.difference(canvas, Image.new("RGBA", size, fill)).getbbox(alpha_only=False)
+    if ink is None:
+        return Face(caches.pack(canvas.crop((0, 0, 1, 1))), (0, 0, 1, 1))  # nothing drawn
+    if ink[0] == 0 or ink[1] == 0 or ink[2] == size[0] or ink[3] == size[1]:
+        return NO_FACE  # it may reach further still
+    box = tuple(side - FACE_MARGIN for side in ink)
+    return Face(caches.pack(canvas.crop(ink)), box)  # type: ignore[arg-type]
+
+
+def frame(version: CatalogVersion, layout_id: str, count: int) -> Image.Image:
+    """Return the static layer with the blank cards of ``count`` picks drawn on it: what all
+    posters of that many picks share (a new image, free to draw on)."""
+    canvas = static_layer(version, layout_id)
+    layout = version.layouts[layout_id]
+    blank = blank_card(*_blank_args(version, layout, layout.card_height(count)))
+    for x, y in layout.card_positions(count):
+        canvas.alpha_composite(blank, (x - PAD, y - PAD))
+    return canvas
+
+
+def _blank_args(version: CatalogVersion, layout: Layout, height: int) -> tuple:
+    """Return ``blank_card``'s arguments for the layout's cards, ``height`` tall."""
+    card = layout.slots.card
+    theme = version.theme
+    fill = card.fill or (theme.card if theme else "#FFFFFF")
+    edge = card.border or (theme.card_edge if theme and theme.card_edge != fill else None)
+    return (card.width, height, fill, edge, card.radius)
+
+
+@caches.memo("compose.opaque_under")
+def opaque_under(blank: tuple, box: tuple[int, int, int, int], shift: int) -> bool:
+    """Tell whether ``blank_card(*blank)`` is opaque under all of a face's ``box`` (from the
+    card's corner, moved down ``shift`` px)."""
     left, top, right, bottom = box
-    alpha = tile.getchannel("A")
-    for inset in (radius, radius + 2 * PAD, radius + 4 * PAD):  # the edge's corner is wider
-        core = (left + inset, top, right - inset, bottom)
-        if core[2] - core[0] < 8 or core[3] - core[1] < 8:
-            return None
-        if alpha.crop(core).getextrema() == (255, 255):
-            return core
-    return None
-
-
-def composite(canvas: Image.Image, tile: Image.Image, at: tuple[int, int], core) -> None:
-    """``canvas.alpha_composite(tile, at)``, the same pixels, with the opaque ``core`` pasted.
-
-    Over an opaque source pixel alpha compositing gives that pixel exactly (Pillow's
-    AlphaComposite.c), so only the strips around the core need blending: a grid card's
-    composite takes a third of the time.
-    """
-    if core is None:
-        canvas.alpha_composite(tile, at)
-        return
-    x, y = at
-    left, top, right, bottom = core
-    width, height = tile.size
-    canvas.paste(tile.crop(core), (x + left, y + top))
-    for strip in ((0, 0, width, top), (0, bottom, width, height),
-                  (0, top, left, bottom), (right, top, width, bottom)):  # fmt: skip
-        if strip[2] > strip[0] and strip[3] > strip[1]:
-            canvas.alpha_composite(tile, (x + strip[0], y + strip[1]), strip)
-
-
-def _draw_card_tile(
-    version: CatalogVersion, layout_id: str, choice_id: str, height: int
-) -> Image.Image:
-    card = version.layouts[layout_id].slots.card
-    tile = Image.new("RGBA", (card.width + 2 * PAD, height + 2 * PAD), (0, 0, 0, 0))
-    draw_card(tile, version, version.layouts[layout_id], version.catalog.choice(choice_id),
-              PAD, PAD, height)  # fmt: skip
-    return tile
+    inside = (left + PAD, top + PAD + shift, right + PAD, bottom + PAD + shift)
+    tile = blank_card(*blank)
+    if inside[0] < 0 or inside[1] < 0 or inside[2] > tile.width or inside[3] > tile.height:
+        return False
+    return tile.getchannel("A").crop(inside).getextrema() == (255, 255)
 
 
 def element_text(key: str, element: TextElement, catalog: Catalog, poster: Poster) -> str:
@@ -328,29 +356,22 @@ def draw_shapes(canvas: Image.Image, layout: Layout) -> None:
         fill_shape(canvas, shape.kind, shape.box, shape.fill, shape.radius)
 
 
-def draw_card(
+def draw_face(
     canvas: Image.Image,
     version: CatalogVersion,
     layout: Layout,
     choice: Choice,
     x: int,
     y: int,
-    height: int | None = None,
+    height: int,
 ) -> None:
-    """Draw one choice's card with its top-left corner at (x, y), ``height`` tall.
-
-    A card taller than its design (``grow_to``) keeps its contents centred: they move down
-    by half the difference.
+    """Draw a choice's face onto its card, whose top-left corner is at (x, y): accent bar,
+    icon and texts. A card taller than its design (``grow_to``) keeps its contents centred:
+    they move down by half the difference.
     """
     slots, card = layout.slots, layout.slots.card
-    height = height or card.height
     catalog = version.catalog
     accent = catalog.category(choice.category).color
-    theme = version.theme
-    fill = card.fill or (theme.card if theme else "#FFFFFF")
-    edge = card.border or (theme.card_edge if theme and theme.card_edge != fill else None)
-    blank = blank_card(card.width, height, fill, edge, card.radius)
-    canvas.alpha_composite(blank, (x - PAD, y - PAD))
     if card.accent == "bar":
         bar_h = height - 2 * card.radius
         fill_shape(canvas, "rect", (x, y + card.radius, 8, bar_h), accent, 4)

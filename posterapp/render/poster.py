@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def render(version: CatalogVersion, poster: Poster) -> Image.Image:
     """Draw ``poster`` with the catalog and layouts of ``version``; return an RGB image."""
-    canvas = compose.static_layer(version, poster.layout)
+    canvas = compose.frame(version, poster.layout, len(poster.picks))
     for part in compose.parts(version, poster):
         part.draw(canvas, (0, 0))
     return canvas.convert("RGB")
@@ -36,17 +36,18 @@ def render_small(version: CatalogVersion, poster: Poster, factor: int) -> Image.
     """
     layout = version.layouts[poster.layout]
     width, height = layout.canvas.width, layout.canvas.height
+    count = len(poster.picks)
 
     @functools.cache  # drawn or unpacked once per poster at most
     def static() -> Image.Image:
-        return compose.static_layer(version, layout.id)
+        return compose.frame(version, layout.id, count)
 
-    key = (version.version, layout.id, factor) if version.version else None
+    key = (version.version, layout.id, count, factor) if version.version else None
     small = caches.kept_image(
         caches.SMALL_LAYERS, key, lambda: static().convert("RGB").reduce(factor)
     )
     # The static rows render_png keeps (the same scope), which start a band's crop.
-    rows = banding.static_rows(scope(version, layout.id), static)
+    rows = banding.static_rows(scope(version, layout.id, count), static)
     boxes: list[list] = []  # [left, top, right, bottom, parts] on block boundaries
     for top, bottom, _key, members in banding.bands(compose.parts(version, poster), height):
         left = max(0, min(part.left for part in members)) // factor * factor
@@ -91,17 +92,19 @@ def render_png(version: CatalogVersion, poster: Poster) -> bytes:
     The pixels are exactly those of ``render``; the same inputs always give the same bytes.
     """
     layout = version.layouts[poster.layout]
+    count = len(poster.picks)
     return banding.encode(
         (layout.canvas.width, layout.canvas.height),
-        scope(version, layout.id),
-        lambda: compose.static_layer(version, layout.id),
+        scope(version, layout.id, count),
+        lambda: compose.frame(version, layout.id, count),
         compose.parts(version, poster),
     )
 
 
-def scope(version: CatalogVersion, layout_id: str) -> tuple | None:
-    """Name a layout's static layer by content for the band caches (None: keep nothing)."""
-    return ("poster", version.version, layout_id) if version.version else None
+def scope(version: CatalogVersion, layout_id: str, count: int) -> tuple | None:
+    """Name a layout's frame for ``count`` picks by content for the band caches (None: keep
+    nothing)."""
+    return ("poster", version.version, layout_id, count) if version.version else None
 
 
 def render_png_reference(version: CatalogVersion, poster: Poster) -> bytes:

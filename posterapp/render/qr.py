@@ -154,29 +154,41 @@ def code_for(url: str, size: int) -> Code:
 
 
 def qr_tile(url: str, size: int, color: str, background: str, radius: int) -> Image.Image:
-    """Return a ``size`` square RGBA tile: ``background`` rounded square, the code centred.
+    """Return a ``size`` square RGBA tile: ``background`` rounded square, the code centred."""
+    tile = paper(size, background, radius)
+    dark, offset = dark_modules(url, size)
+    tile.paste(color, (offset, offset, offset + dark.width, offset + dark.height), dark)
+    return tile
 
-    Do not draw on it: the placeholder's tiles are shared.
+
+def paper(size: int, background: str, radius: int) -> Image.Image:
+    """Return the rounded square a code is drawn on: the same on every poster of a layout,
+    so it is drawn into the static layer, and a poster pastes only its dark modules."""
+    tile = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    ImageDraw.Draw(tile).rounded_rectangle((0, 0, size - 1, size - 1), radius, fill=background)
+    return tile
+
+
+def dark_modules(url: str, size: int) -> tuple[Image.Image, int]:
+    """Return the code for ``url`` in a ``size`` tile as an "L" mask of its dark modules (255:
+    ink), and how far from the tile's edges it stands (the same both ways).
+
+    Do not draw on it: the placeholder's are shared.
     """
     if url == PLACEHOLDER_URL:
-        return _placeholder_tile(size, color, background, radius)
-    return _draw_tile(url, size, color, background, radius)
+        return _placeholder_modules(size)
+    return _dark_modules(url, size)
 
 
 @caches.memo("qr.placeholder")
-def _placeholder_tile(size: int, color: str, background: str, radius: int) -> Image.Image:
-    return _draw_tile(PLACEHOLDER_URL, size, color, background, radius)
+def _placeholder_modules(size: int) -> tuple[Image.Image, int]:
+    return _dark_modules(PLACEHOLDER_URL, size)
 
 
-def _draw_tile(url: str, size: int, color: str, background: str, radius: int) -> Image.Image:
+def _dark_modules(url: str, size: int) -> tuple[Image.Image, int]:
     code = code_for(url, size)
     modules, module_px = code.modules, code.module_px
     bits = Image.new("1", (modules, modules), 0)
     bits.putdata([1 if dark else 0 for row in code.matrix for dark in row])
     dark = bits.resize((modules * module_px,) * 2, Image.Resampling.NEAREST).convert("L")
-    tile = Image.new("RGBA", (size, size), (0, 0, 0, 0))
-    ImageDraw.Draw(tile).rounded_rectangle((0, 0, size - 1, size - 1), radius, fill=background)
-    ink = Image.new("RGBA", dark.size, color)
-    offset = (size - dark.width) // 2
-    tile.paste(ink, (offset, offset), dark)
-    return tile
+    return dark, (size - dark.width) // 2
