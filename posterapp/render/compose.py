@@ -164,8 +164,8 @@ def parts(version: CatalogVersion, poster: Poster) -> list[Part]:
             draw, span = draw_on_card, (x - PAD, x + layout.slots.card.width + PAD)
         # The card's rows, not only its face's: the rows between cards are then the same
         # whatever was picked, and kept once.
-        key = ("card", x, y, height, choice_id)
-        found.append(Part(y - PAD, y + height + PAD, key, draw, *span))
+        card_key = ("card", x, y, height, choice_id)
+        found.append(Part(y - PAD, y + height + PAD, card_key, draw, *span))
     code = layout.qr
     ink = _qr_colours(version, layout)[0]
 
