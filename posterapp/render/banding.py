@@ -188,8 +188,11 @@ def band(
     # A band of several cards side by side (a grid row) seldom comes back: not worth keeping.
     repeats = scope is not None and key is not None and sum(1 for k in key if k[0] == "card") <= 1
     cache_key = (scope, top, bottom, key) if repeats else None
+    # Rows every poster of a frame shares are few, deflated hard, and kept apart: the many
+    # posters' own bands never push them out.
+    kept = caches.STATIC_BANDS if key == STATIC else caches.BANDS
     if cache_key is not None:
-        found = caches.BANDS.get(cache_key)
+        found = kept.get(cache_key)
         if found is not None:
             return found
     if rows is None:  # a translucent static layer: draw on it as it is
@@ -202,7 +205,7 @@ def band(
         raw = _drawn_rows(rows, width, top, bottom, members)
     fragment = compress_rows(raw, hard=key == STATIC)
     if cache_key is not None:
-        caches.BANDS.put(cache_key, fragment)
+        kept.put(cache_key, fragment)
     return fragment
 
 

@@ -8,6 +8,7 @@ whose content hash is that of the live version, finds what live posters left beh
 | cache | key | limit |
 |---|---|---|
 | ``bands`` | version id, layout, picks, rows, what is drawn in them | BUDGETS (deflated rows) |
+| ``static_bands`` | version id, layout, picks, rows with nothing drawn | BUDGETS (deflated rows) |
 | ``card_faces`` | version id, layout, choice | BUDGETS (kept deflated) |
 | ``static_layers`` | version id, layout | BUDGETS (kept deflated) |
 | ``static_rows`` | version id, layout, picks (the frame: blank cards drawn) | BUDGETS (deflated) |
@@ -52,18 +53,24 @@ MB = 1024 * 1024
 BUDGETS = {
     # Deflated rows, ~25 KB per card band: the cheapest thing to keep (a hit skips drawing,
     # compositing and deflating), so the largest budget.
-    "bands": 13 * MB,
-    # To draw a band that is new: a choice's face (icon and texts), 5–40 KB deflated.
-    "card_faces": 9 * MB,
+    "bands": 10 * MB,
+    # The rows between a frame's parts, deflated hard (zlib level 9: ~5 ms each): 20–50 KB
+    # per frame, 0.6 MB for both shipped themes.
+    "static_bands": 1 * MB,
+    # To draw a band that is new: a choice's face (icon and texts), 10–45 KB deflated; the
+    # faces of every layout of both shipped themes take 15 MB.
+    "card_faces": 16 * MB,
     # Deflated (see Packed and banding.StaticRows), ~95 KB each for the shipped layouts: every
     # layout of every theme, and the versions of staff previews, at once.
     "static_layers": 1 * MB,  # RGBA: to make static rows, and for render()
-    "static_rows": 1 * MB,  # unfiltered PNG rows, in chunks: what new bands start from
-    "small_layers": 512 * 1024,  # static layers reduced for light WebPs (÷2) and previews (÷4, ÷6)
+    # Unfiltered PNG rows of the frames (a layout and a pick count), in chunks: what new
+    # bands start from. 12 per theme.
+    "static_rows": 3 * MB,
+    "small_layers": 1 * MB,  # frames reduced for light WebPs (÷2) and previews (÷4, ÷6)
     # Only to draw what the caches above keep; kept deflated too (BudgetedFunction).
     "shape_masks": 1 * MB,
     "blank_cards": 1 * MB,
-    "emoji_tiles": 1536 * 1024,  # in cards and in names
+    "emoji_tiles": 512 * 1024,  # in names, and to cut faces (which are kept themselves)
     "image_tiles": 1 * MB,
     "svg_tiles": 1 * MB,
     "keyvisuals": 1 * MB,  # only drawn into static layers, which are kept themselves
@@ -338,6 +345,9 @@ def inventory() -> list[dict]:
 # Kept with explicit keys by the modules that fill them (see the table above).
 BANDS: Budgeted[Fragment] = _register(
     Budgeted("bands", lambda key, fragment: fragment.size, BUDGETS["bands"])
+)
+STATIC_BANDS: Budgeted[Fragment] = _register(
+    Budgeted("static_bands", lambda key, fragment: fragment.size, BUDGETS["static_bands"])
 )
 # A choice's face on its card, deflated, and where it goes (compose.card_face).
 CARD_FACES: Budgeted[Face] = _register(

@@ -145,27 +145,32 @@ def parts(version: CatalogVersion, poster: Poster) -> list[Part]:
     height = layout.card_height(count)
     blank = _blank_args(version, layout, height)
     shift = (height - layout.slots.card.height) // 2  # a grown card keeps its face centred
+    slots = layout.slots
+    boxes = [slots.icon.box] + [style.box for style in (slots.label, slots.description, slots.tag)
+                                if style is not None]  # fmt: skip
+    # The rows a face may cover (its slots'): its band's rows, the same for every choice, so
+    # the rows between cards are too, and are kept once.
+    rows = (min(box[1] for box in boxes), max(box[1] + box[3] for box in boxes))
     for choice_id, (x, y) in zip(poster.picks, layout.card_positions(count), strict=True):
+        card_key = ("card", x, y, height, choice_id)
         face = card_face(version, poster.layout, choice_id)
         if face is not None and opaque_under(blank, face.box, shift):
-            left, top, right, _ = face.box
+            left, top, right, bottom = face.box
             at = (x + left, y + shift + top)
 
             def paste_face(canvas, origin, face=face, at=at):
                 canvas.paste(caches.unpack(face.image), (at[0] - origin[0], at[1] - origin[1]))
 
-            draw, span = paste_face, (at[0], x + right)
-        else:
+            span = (y + shift + min(rows[0], top), y + shift + max(rows[1], bottom))
+            found.append(Part(*span, card_key, paste_face, at[0], x + right))
+            continue
 
-            def draw_on_card(canvas, origin, x=x, y=y, choice_id=choice_id):
-                draw_face(canvas, version, layout, version.catalog.choice(choice_id),
-                          x - origin[0], y - origin[1], height)  # fmt: skip
+        def draw_on_card(canvas, origin, x=x, y=y, choice_id=choice_id):
+            draw_face(canvas, version, layout, version.catalog.choice(choice_id),
+                      x - origin[0], y - origin[1], height)  # fmt: skip
 
-            draw, span = draw_on_card, (x - PAD, x + layout.slots.card.width + PAD)
-        # The card's rows, not only its face's: the rows between cards are then the same
-        # whatever was picked, and kept once.
-        card_key = ("card", x, y, height, choice_id)
-        found.append(Part(y - PAD, y + height + PAD, card_key, draw, *span))
+        found.append(Part(y - PAD, y + height + PAD, card_key, draw_on_card,
+                          x - PAD, x + slots.card.width + PAD))  # fmt: skip
     code = layout.qr
     ink = _qr_colours(version, layout)[0]
 
