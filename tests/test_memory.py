@@ -10,9 +10,10 @@ import math
 import random
 import subprocess
 import sys
+import time
 from urllib.parse import urlsplit
 
-from posterapp.render import text
+from posterapp.render import caches, text
 
 from .conftest import ROOT, TEST_CONFIG
 
@@ -64,10 +65,14 @@ def _fit_by_words(content, style, width, height):
     return text.SetText((last,), current, style.font, style.line_height, True)
 
 
-def test_a_poster_with_a_name_does_not_load_jieba_and_a_preview_lets_it_go(tmp_path):
+def test_a_poster_with_a_name_does_not_load_jieba_and_a_preview_lets_it_go(tmp_path, monkeypatch):
+    """The dictionary is freed after the request that loaded it, and the heap handed back at
+    once (not up to a second later, as after other requests)."""
     from posterapp import create_app
 
     app = create_app({**TEST_CONFIG, "DATA_DIR": str(tmp_path), "PUBLIC_URL": "https://x.example"})
+    trims = []
+    monkeypatch.setattr(caches, "trim", lambda: trims.append(time.monotonic()))
     try:
         assert not segmenter_loaded()  # the catalog's texts were set at start-up; jieba went
         client = app.test_client()
@@ -75,11 +80,13 @@ def test_a_poster_with_a_name_does_not_load_jieba_and_a_preview_lets_it_go(tmp_p
         assert made.status_code == 201
         assert client.get(urlsplit(made.get_json()["image_url"]).path).status_code == 200
         assert not segmenter_loaded()
+        before = len(trims)  # the first request's teardown trimmed, at least
         with app.test_request_context("/"):
             text.segmenter()("两行的说明文字")  # as a preview of an edited description does
             assert segmenter_loaded()
             app.do_teardown_request()
         assert not segmenter_loaded()
+        assert before >= 1 and len(trims) == before + 1 and trims[-1] - trims[-2] < 1
     finally:
         app.extensions["posterapp"].store.close()
 

@@ -2,12 +2,14 @@
 
 How it works, and why the output is still one ordinary PNG:
 
-* **Bands and their keys.** A poster is a static layer (what every poster of a layout
-  shares) with parts drawn over it (texts, cards, the QR code), each spanning some rows
-  and carrying a key that names everything its pixels depend on. Parts whose rows overlap
-  merge into one band; the rows between them are static bands. A band is kept in
-  ``caches.BANDS`` under ``(scope, top, bottom, part keys)`` — ``scope`` names the static
-  layer by content (catalog version id, layout) — or ``(scope, top, bottom, STATIC)``. A
+* **Bands and their keys.** A poster is a frame (what every poster of a layout and pick
+  count shares: background, fixed texts, blank cards, the QR code's paper) with parts drawn
+  over it (texts, the choices' faces, the QR code), each spanning some rows and carrying a
+  key that names everything its pixels depend on. Parts whose rows overlap merge into one
+  band; the rows between them are static bands. A band is kept in ``caches.BANDS`` under
+  ``(scope, top, bottom, part keys)`` — ``scope`` names the frame by content (catalog
+  version id, layout, pick count) — and a static one in ``caches.STATIC_BANDS`` under
+  ``(scope, top, bottom, STATIC)``. A
   part keyed None (a typed name, the QR code) makes its band this poster's own: drawn and
   deflated every time, never kept. So the same card at the same place in the same version
   is deflated once, whoever picked it, and a preview of the live catalog's YAML (same
@@ -33,6 +35,7 @@ import struct
 import zlib
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from isal import isal_zlib
 from PIL import Image
@@ -62,6 +65,19 @@ class Part:
     draw: Callable[[Image.Image, tuple[int, int]], None]
     left: int  # and never beyond these columns
     right: int
+    # When what ``draw`` does is to paste opaque pixels: those pixels, to be copied into the
+    # rows as they are, without a canvas to draw on (a band made only of these is ~2× faster).
+    patch: Callable[[], Patch] | None = None
+
+
+class Patch(NamedTuple):
+    """Opaque pixels for a band's rows: RGB bytes, ``width`` × ``height``, at (x, y)."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    rgb: bytes
 
 
 @dataclass(frozen=True)
@@ -214,6 +230,14 @@ def _drawn_rows(rows: StaticRows, width: int, top: int, bottom: int, members: li
     raw = rows.between(top, bottom)
     if not members:
         return raw
+    # The rows' bytes as a greyscale image one byte per pixel, so that Pillow copies pixels
+    # into every row at once.
+    band = Image.frombytes("L", (rows.line, bottom - top), raw)
+    if all(part.patch for part in members):
+        for patch in (part.patch() for part in members if part.patch):
+            pixels = Image.frombytes("L", (3 * patch.width, patch.height), patch.rgb)
+            band.paste(pixels, (1 + 3 * patch.x, patch.y - top))
+        return band.tobytes()
     left = max(0, min(part.left for part in members))
     right = min(width, max(part.right for part in members))
     if right <= left:
@@ -221,12 +245,8 @@ def _drawn_rows(rows: StaticRows, width: int, top: int, bottom: int, members: li
     canvas = _region(raw, width, left, right)
     for part in members:
         part.draw(canvas, (left, top))
-    # The rows' bytes as a greyscale image one byte per pixel, so that Pillow copies the
-    # drawn columns into every row at once.
-    height = bottom - top
-    band = Image.frombytes("L", (rows.line, height), raw)
     drawn = canvas.tobytes("raw", "RGB")
-    band.paste(Image.frombytes("L", (3 * (right - left), height), drawn), (1 + 3 * left, 0))
+    band.paste(Image.frombytes("L", (3 * (right - left), bottom - top), drawn), (1 + 3 * left, 0))
     return band.tobytes()
 
 

@@ -49,11 +49,13 @@ V = TypeVar("V")
 R = TypeVar("R")
 
 MB = 1024 * 1024
-# Byte budgets: 31 MB at most together; bench/memory.py measures a worker's RSS with them.
+# Byte budgets: 32.5 MB at most together; bench/memory.py measures a worker's RSS with them.
 BUDGETS = {
-    # Deflated rows, ~25 KB per card band: the cheapest thing to keep (a hit skips drawing,
-    # compositing and deflating), so the largest budget.
-    "bands": 10 * MB,
+    # Deflated rows, ~25 KB per card band. A hit skips pasting and deflating (~1–2 ms), but
+    # with 105 choices at up to 12 places per layout, new posters seldom find their cards'
+    # bands: beyond 4 MB (the texts' bands and the popular cards) more bought no speed in
+    # bench/render.py, and memory is better spent on the faces.
+    "bands": 4 * MB,
     # The rows between a frame's parts, deflated hard (zlib level 9: ~5 ms each): 20–50 KB
     # per frame, 0.6 MB for both shipped themes.
     "static_bands": 1 * MB,
@@ -207,7 +209,12 @@ def pack(image: Image.Image) -> Packed:
 
 def unpack(packed: Packed) -> Image.Image:
     """Return the image ``pack`` kept, pixel for pixel."""
-    return Image.frombytes(packed.mode, packed.size, isal_zlib.decompress(packed.data))
+    return Image.frombytes(packed.mode, packed.size, unpacked_bytes(packed))
+
+
+def unpacked_bytes(packed: Packed) -> bytes:
+    """Return the pixels of the image ``pack`` kept, as ``tobytes()`` gave them."""
+    return isal_zlib.decompress(packed.data)
 
 
 def kept_image(

@@ -10,7 +10,7 @@ from PIL import Image, ImageChops, ImageColor, ImageDraw
 from ..catalog import life_tag
 from ..model import Poster
 from . import caches, icons, qr, text
-from .banding import Part
+from .banding import Part, Patch
 
 if TYPE_CHECKING:
     from ..catalog import Catalog, Choice
@@ -161,8 +161,12 @@ def parts(version: CatalogVersion, poster: Poster) -> list[Part]:
             def paste_face(canvas, origin, face=face, at=at):
                 canvas.paste(caches.unpack(face.image), (at[0] - origin[0], at[1] - origin[1]))
 
+            def face_patch(face=face, at=at) -> Patch:
+                size = face.image.size
+                return Patch(at[0], at[1], size[0], size[1], caches.unpacked_bytes(face.image))
+
             span = (y + shift + min(rows[0], top), y + shift + max(rows[1], bottom))
-            found.append(Part(*span, card_key, paste_face, at[0], x + right))
+            found.append(Part(*span, card_key, paste_face, at[0], x + right, face_patch))
             continue
 
         def draw_on_card(canvas, origin, x=x, y=y, choice_id=choice_id):
@@ -208,7 +212,8 @@ def _inset(element, pill_text):
 
 
 class Face(NamedTuple):
-    """A choice's face: its icon and texts as drawn on the card's fill, cut to their ink."""
+    """A choice's face: its icon and texts as drawn on the card's fill, cut to their ink
+    (RGB: the fill is opaque)."""
 
     image: caches.Packed
     box: tuple[int, int, int, int]  # left, top, right, bottom from the card's top-left corner
@@ -219,7 +224,8 @@ FACE_MARGIN = 64  # ink reaching further beyond the card than this is drawn on t
 
 def card_face(version: CatalogVersion, layout_id: str, choice_id: str) -> Face | None:
     """Return a choice's face for the layout's cards, kept deflated: the same wherever the
-    card stands and however tall it grows, so a campaign's fit in ~10 MB. None when no face
+    card stands and however tall it grows, so all the faces of the shipped catalog, layouts
+    and a theme take 7.6 MB (hero's 44 KB each, grid's 10 KB). None when no face
     can be cut out: a translucent card, an accent bar (it grows with the card), or ink that
     reaches far beyond the card; such cards are drawn on the poster itself.
 
@@ -254,7 +260,7 @@ def _cut_face(version: CatalogVersion, layout: Layout, choice: Choice, fill: str
     if ink[0] == 0 or ink[1] == 0 or ink[2] == size[0] or ink[3] == size[1]:
         return NO_FACE  # it may reach further still
     box = tuple(side - FACE_MARGIN for side in ink)
-    return Face(caches.pack(canvas.crop(ink)), box)  # type: ignore[arg-type]
+    return Face(caches.pack(canvas.crop(ink).convert("RGB")), box)  # type: ignore[arg-type]
 
 
 def frame(version: CatalogVersion, layout_id: str, count: int) -> Image.Image:

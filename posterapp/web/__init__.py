@@ -86,15 +86,16 @@ def init_app(app: Flask) -> None:
 def let_go() -> Callable[[BaseException | None], None]:
     """Return a teardown that keeps a worker's memory flat between requests.
 
-    It frees jieba's dictionary if the request loaded it (a preview of edited text) and, at
-    most once a second, hands freed heap back to the system (``caches.trim``).
+    It frees jieba's dictionary if the request loaded it (a preview of edited text) and
+    hands freed heap back to the system (``caches.trim``): at once after freeing the
+    dictionary, else at most once a second.
     """
     last = [0.0]
 
     def teardown(error: BaseException | None) -> None:
-        text.release_segmenter()
+        freed = text.release_segmenter()
         now = time.monotonic()
-        if now - last[0] >= 1:
+        if freed or now - last[0] >= 1:
             last[0] = now
             caches.trim()
 
