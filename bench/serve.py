@@ -47,9 +47,9 @@ GOALS = {"single_p50_ms_max": 15, "posters_per_s_min": 100, "image_ratio_min": 1
 NAMES = ["小满", "Lily", ""]
 CLIENTS = 8  # concurrent poster makers for the throughput figures
 # Posters each server makes before anything is timed, from 8 clients: a worker's render
-# caches (card tiles, bands) stop missing after ~2,500 posters of its own (misses per 200
-# posters, in-process: 441, 152, 82, 44, 34, 20, ... 8 at 2,000, 0-2 from 2,600), and a
-# running campaign server is far past that. Fewer make every figure a cold-cache one.
+# caches fill over its first few hundred posters (every choice's face in every layout is
+# cut once), and a running campaign server is far past that. Fewer make every figure a
+# cold-cache one.
 WARMUP = 5000
 
 
