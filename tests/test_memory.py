@@ -80,13 +80,14 @@ def test_a_poster_with_a_name_does_not_load_jieba_and_a_preview_lets_it_go(tmp_p
         assert made.status_code == 201
         assert client.get(urlsplit(made.get_json()["image_url"]).path).status_code == 200
         assert not segmenter_loaded()
-        before = len(trims)  # the first request's teardown trimmed, at least
-        with app.test_request_context("/"):
-            text.segmenter()("两行的说明文字")  # as a preview of an edited description does
-            assert segmenter_loaded()
-            app.do_teardown_request()
-        assert not segmenter_loaded()
-        assert before >= 1 and len(trims) == before + 1 and trims[-1] - trims[-2] < 1
+        before = len(trims)
+        for _ in range(2):  # the second within a second of the first's trim
+            with app.test_request_context("/"):
+                text.segmenter()("两行的说明文字")  # as a preview of an edited description does
+                assert segmenter_loaded()
+                app.do_teardown_request()
+            assert not segmenter_loaded()
+        assert len(trims) == before + 2 and trims[-1] - trims[-2] < 1
     finally:
         app.extensions["posterapp"].store.close()
 

@@ -238,11 +238,9 @@ def card_face(version: CatalogVersion, layout_id: str, choice_id: str) -> Face |
     if card.accent == "bar" or ImageColor.getrgb(fill)[3:] not in ((), (255,)):
         return None
     key = (version.version, layout_id, choice_id) if version.version else None
-    found = caches.CARD_FACES.get(key) if key else None
-    if found is None:
-        found = _cut_face(version, layout, version.catalog.choice(choice_id), fill)
-        if key:
-            caches.CARD_FACES.put(key, found)
+    found = caches.CARD_FACES.get_or_make(
+        key, lambda: _cut_face(version, layout, version.catalog.choice(choice_id), fill)
+    )
     return None if found is NO_FACE else found
 
 
@@ -255,8 +253,8 @@ def _cut_face(version: CatalogVersion, layout: Layout, choice: Choice, fill: str
     canvas = Image.new("RGBA", size, fill)
     draw_face(canvas, version, layout, choice, FACE_MARGIN, FACE_MARGIN, card.height)
     ink = ImageChops.difference(canvas, Image.new("RGBA", size, fill)).getbbox(alpha_only=False)
-    if ink is None:
-        return Face(caches.pack(canvas.crop((0, 0, 1, 1))), (0, 0, 1, 1))  # nothing drawn
+    if ink is None:  # nothing drawn: a pixel of the fill
+        ink = (FACE_MARGIN, FACE_MARGIN, FACE_MARGIN + 1, FACE_MARGIN + 1)
     if ink[0] == 0 or ink[1] == 0 or ink[2] == size[0] or ink[3] == size[1]:
         return NO_FACE  # it may reach further still
     box = tuple(side - FACE_MARGIN for side in ink)
