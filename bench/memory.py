@@ -94,7 +94,8 @@ def run(data: str, posters: int, preview_every: int) -> dict:
     version = site.active
     ids = [choice.id for choice in version.catalog.choices]
     layouts = list(version.layouts.values())
-    samples = [{"posters": 0, "previews": 0, **rss_mb(), "burst_mb": rss_mb()["rss_mb"]}]
+    at_start = rss_mb()
+    samples = [{"posters": 0, "previews": 0, **at_start, "burst_mb": at_start["rss_mb"]}]
     previews = 0
     for serial in range(1, posters + 1):
         layout = rng.choice(layouts)

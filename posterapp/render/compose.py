@@ -54,7 +54,8 @@ def is_dynamic(key: str, element: TextElement) -> bool:
 
 
 def static_layer(version: CatalogVersion, layout_id: str) -> Image.Image:
-    """Return the RGBA layer every poster of a layout shares: background, shapes, fixed texts.
+    """Return the RGBA layer every poster of a layout shares: background, shapes, fixed texts
+    and the QR code's paper.
 
     Kept deflated by content (version id, layout): a catalog loaded again, or previewed from
     the same YAML, finds it. Each call returns a new image, free to draw on.
@@ -84,10 +85,6 @@ def _draw_static_layer(version: CatalogVersion, layout_id: str) -> Image.Image:
         fill_shape(canvas, "rect", box, fill, panel.radius)
     if layout.arrow is not None:
         draw_arrow(canvas, layout.arrow, paint(version, None, "accent"))
-    code = layout.qr
-    canvas.alpha_composite(
-        qr.paper(code.size, _qr_colours(version, layout)[1], code.radius), (code.x, code.y)
-    )
     empty = Poster(picks=(), name="", url="", layout=layout_id)
     for key, element in layout.texts().items():
         if not is_dynamic(key, element):
@@ -96,6 +93,11 @@ def _draw_static_layer(version: CatalogVersion, layout_id: str) -> Image.Image:
                 text.draw(canvas, text.fit_style(content, element), element.box,
                           paint(version, element.color, TEXT_ROLES[key]), element.align,
                           element.valign)  # fmt: skip
+    # Last, as the whole QR tile was drawn over the layer before its paper moved here.
+    code = layout.qr
+    canvas.alpha_composite(
+        qr.paper(code.size, _qr_colours(version, layout)[1], code.radius), (code.x, code.y)
+    )
     return canvas
 
 
